@@ -1,0 +1,118 @@
+// One build script for every bundle: the extension (node, cjs, `vscode` external), the webview
+// (browser), the `coderoute` CLI (node), plus the tree-sitter `.wasm` files they load at run time.
+//   node esbuild.mjs                 development build with source maps
+//   node esbuild.mjs --production    minified, no source maps (what `npm run package` ships)
+//   node esbuild.mjs --watch         rebuild on change
+//   node esbuild.mjs --tests         compile test/ into out/ for mocha and the VS Code host
+import * as esbuild from 'esbuild';
+import { copyFile, mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import * as path from 'node:path';
+
+const args = new Set(process.argv.slice(2));
+const production = args.has('--production');
+const watch = args.has('--watch');
+const root = path.dirname(new URL(import.meta.url).pathname);
+const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
+
+/** Reports each build's errors once, also in watch mode, in a form VS Code's problem matcher reads. */
+const reporter = (name) => ({
+  name: 'reporter',
+  setup(build) {
+    build.onEnd((result) => {
+      const stamp = new Date().toLocaleTimeString();
+      if (result.errors.length) console.error(`[${stamp}] ${name}: ${result.errors.length} error(s)`);
+      else if (watch) console.log(`[${stamp}] ${name}: built`);
+    });
+  },
+});
+
+const common = {
+  bundle: true,
+  minify: production,
+  sourcemap: production ? false : 'linked',
+  sourcesContent: false,
+  logLevel: 'warning',
+  legalComments: production ? 'none' : 'inline',
+  define: { 'process.env.CODEROUTE_VERSION': JSON.stringify(pkg.version) },
+};
+
+const bundles = [
+  {
+    ...common,
+    entryPoints: { extension: 'src/vscode/extension.ts' },
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+    plugins: [reporter('extension')],
+  },
+  {
+    ...common,
+    entryPoints: { requestsPanel: 'src/webview/requestsPanel/main.ts' },
+    outdir: 'dist/webview',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    plugins: [reporter('webview')],
+  },
+  {
+    ...common,
+    entryPoints: { cli: 'src/cli/main.ts' },
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+    plugins: [reporter('cli')],
+  },
+];
+
+/** Copies the web-tree-sitter runtime and exactly the grammars src/core/classify/grammars.json names. */
+async function copyWasm() {
+  const out = path.join(root, 'dist', 'wasm');
+  await mkdir(out, { recursive: true });
+  const grammars = JSON.parse(await readFile(path.join(root, 'src/core/classify/grammars.json'), 'utf8'));
+  const files = [...new Set(Object.values(grammars))];
+  const grammarDir = path.join(root, 'node_modules/@vscode/tree-sitter-wasm/wasm');
+  await copyFile(path.join(root, 'node_modules/web-tree-sitter/tree-sitter.wasm'), path.join(out, 'tree-sitter.wasm'));
+  await Promise.all(files.map((file) => copyFile(path.join(grammarDir, file), path.join(out, file))));
+}
+
+async function listTs(dir) {
+  const entries = await readdir(path.join(root, dir), { withFileTypes: true, recursive: true });
+  return entries
+    .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.d.ts'))
+    .map((e) => path.relative(root, path.join(e.parentPath, e.name)));
+}
+
+async function buildTests() {
+  await rm(path.join(root, 'out'), { recursive: true, force: true });
+  const entryPoints = (await listTs('test')).filter((f) => !f.startsWith(path.join('test', 'fixtures')));
+  await esbuild.build({
+    entryPoints,
+    outbase: '.',
+    outdir: 'out',
+    bundle: true,
+    // Test bundles keep npm packages and `vscode` as requires: the host provides `vscode`.
+    packages: 'external',
+    external: ['vscode'],
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    sourcemap: 'inline',
+    logLevel: 'warning',
+  });
+}
+
+if (args.has('--tests')) {
+  await buildTests();
+} else if (watch) {
+  await copyWasm();
+  const contexts = await Promise.all(bundles.map((options) => esbuild.context(options)));
+  await Promise.all(contexts.map((context) => context.watch()));
+  console.log('watching for changes (Ctrl+C to stop)');
+} else {
+  await rm(path.join(root, 'dist'), { recursive: true, force: true });
+  await Promise.all([...bundles.map((options) => esbuild.build(options)), copyWasm()]);
+}

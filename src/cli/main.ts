@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runChatAttempt } from '../core/actions/runChatAttempt';
+import { TreeSitterLoader } from '../core/classify/treeSitterLoader';
+import { parseSettings, type ParsedSettings, type SettingKey } from '../core/config/settingsSchema';
+import { TASKS, type RequestContext, type Task } from '../core/context/requestContext';
+import type { Logger } from '../core/log/logger';
+import { OpenAIChatProvider } from '../core/providers/openaiChatProvider';
+import { buildExplainMessages } from '../core/prompts/explainPrompt';
+import { findExplainTarget } from '../core/prompts/explainTarget';
+import { RouteError, routeByTask } from '../core/route/routeDecision';
+
+const USAGE = `coderoute — route coding requests to the right model (the same core as the VS Code extension)
+
+Usage:
+  coderoute route --task <${TASKS.join('|')}> [--settings FILE]
+      Print the routing decision for a task as JSON.
+  coderoute explain FILE [--line N] [--language ID] [--settings FILE]
+      Explain the function around line N (1-based) of FILE, streaming the answer to stdout.
+      The key comes from CODEROUTE_API_KEY_<PROVIDER> (e.g. CODEROUTE_API_KEY_OPENAI).
+
+Options:
+  --settings FILE   a JSON file with "coderoute.*" keys, as in VS Code's settings.json
+  -h, --help        show this help
+  -v, --version     show the version
+`;
+
+const LANGUAGE_BY_EXTENSION: Record<string, string> = {
+  '.ts': 'typescript', '.tsx': 'typescriptreact', '.js': 'javascript', '.jsx': 'javascriptreact', '.mjs': 'javascript',
+  '.cjs': 'javascript', '.py': 'python', '.go': 'go', '.rs': 'rust', '.java': 'java', '.cs': 'csharp', '.cpp': 'cpp',
+  '.cc': 'cpp', '.hpp': 'cpp', '.h': 'c', '.c': 'c', '.rb': 'ruby', '.php': 'php', '.sh': 'shellscript', '.bash': 'shellscript',
+};
+
+class UsageError extends Error {}
+
+function stderrLogger(verbose: boolean): Logger {
+  const write = (level: string) => (message: string) => process.stderr.write(`[${level}] ${message}\n`);
+  const quiet = () => undefined;
+  return { trace: quiet, debug: verbose ? write('debug') : quiet, info: write('info'), warn: write('warn'), error: write('error') };
+}
+
+function loadSettings(file: string | undefined, logger: Logger): ParsedSettings {
+  let raw: Record<string, unknown> = {};
+  if (file) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new UsageError(`cannot read settings ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new UsageError(`settings ${file} must hold a JSON object`);
+    }
+    raw = parsed as Record<string, unknown>;
+  }
+  const result = parseSettings((key: SettingKey) => raw[`coderoute.${key}`]);
+  result.issues.forEach((issue) => logger.warn(`settings: ${issue.setting}: ${issue.message}`));
+  return result;
+}
+
+function asTask(value: string | undefined): Task {
+  if (!value || !(TASKS as readonly string[]).includes(value)) throw new UsageError(`--task must be one of ${TASKS.join(', ')}`);
+  return value as Task;
+}
+
+async function explain(file: string, line: number, languageId: string | undefined, settings: ParsedSettings, logger: Logger): Promise<number> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const requestId = randomUUID();
+  const decision = routeByTask(requestId, 'explain', settings.settings);
+  const { provider } = decision.chosen;
+  const apiKey = process.env[`CODEROUTE_API_KEY_${provider.id.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`];
+  if (provider.auth === 'apiKey' && !apiKey) {
+    throw new UsageError(`set CODEROUTE_API_KEY_${provider.id.toUpperCase().replace(/[^A-Z0-9]/g, '_')} to the key for ${provider.id}`);
+  }
+  const position = { line: Math.max(0, line - 1), character: 0 };
+  const ctx: RequestContext = {
+    requestId,
+    command: 'explain',
+    languageId: languageId ?? LANGUAGE_BY_EXTENSION[path.extname(file).toLowerCase()] ?? 'plaintext',
+    path: file,
+    text,
+    textStartLine: 0,
+    selection: { start: position, end: position, active: position },
+    diagnostics: [],
+    workspaceTrusted: true,
+  };
+  const wasmRoot = path.join(__dirname, 'wasm');
+  const target = await findExplainTarget(ctx, new TreeSitterLoader(wasmRoot, logger));
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  const outcome = await runChatAttempt({
+    decision,
+    messages: buildExplainMessages(ctx, target),
+    maxOutputTokens: settings.settings.request.maxOutputTokens,
+    provider: new OpenAIChatProvider({ provider, apiKey, timeoutMs: settings.settings.request.timeoutSeconds * 1000 }),
+    onText: (delta) => process.stdout.write(delta),
+    signal: controller.signal,
+    logger,
+  });
+  process.stdout.write('\n');
+  if (outcome.error) {
+    process.stderr.write(`coderoute: ${outcome.error.message}\n`);
+    return outcome.error.kind === 'cancelled' ? 130 : 1;
+  }
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        task: { type: 'string' },
+        settings: { type: 'string' },
+        line: { type: 'string' },
+        language: { type: 'string' },
+        verbose: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`coderoute: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    process.stdout.write(`${process.env.CODEROUTE_VERSION ?? 'dev'}\n`);
+    return 0;
+  }
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const logger = stderrLogger(values.verbose ?? false);
+  try {
+    const settings = loadSettings(values.settings, logger);
+    if (command === 'route') {
+      const decision = routeByTask(randomUUID(), asTask(values.task), settings.settings);
+      process.stdout.write(`${JSON.stringify(decision, null, 2)}\n`);
+      return 0;
+    }
+    if (command === 'explain') {
+      if (rest.length !== 1) throw new UsageError('explain takes one FILE');
+      const line = values.line === undefined ? 1 : Number(values.line);
+      if (!Number.isInteger(line) || line < 1) throw new UsageError('--line must be a whole number from 1');
+      return await explain(rest[0], line, values.language, settings, logger);
+    }
+    throw new UsageError(`unknown command "${command}"`);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof RouteError) {
+      process.stderr.write(`coderoute: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`coderoute: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,71 @@
+import type { Node, Tree } from 'web-tree-sitter';
+
+/** Node kinds, across the supported grammars, that make a self-contained unit to explain or rewrite. */
+const FUNCTION_KINDS = new Set([
+  'function_declaration',
+  'function_definition',
+  'function_expression',
+  'arrow_function',
+  'generator_function_declaration',
+  'method_definition',
+  'method_declaration',
+  'constructor_declaration',
+  'function_item',
+  'func_literal',
+  'method',
+  'singleton_method',
+  'lambda_expression',
+  'local_function_statement',
+  'anonymous_function',
+]);
+
+const CLASS_KINDS = new Set([
+  'class_declaration',
+  'class_definition',
+  'class_specifier',
+  'struct_specifier',
+  'interface_declaration',
+  'impl_item',
+  'struct_item',
+  'enum_item',
+  'trait_item',
+  'class',
+  'module',
+  'type_declaration',
+  'record_declaration',
+  'enum_declaration',
+]);
+
+export interface EnclosingUnit {
+  kind: string;
+  /** UTF-16 offsets into the parsed text, like JavaScript string indices. */
+  startIndex: number;
+  endIndex: number;
+  name?: string;
+}
+
+function unitOf(node: Node): EnclosingUnit {
+  const name = node.childForFieldName('name')?.text;
+  return { kind: node.type, startIndex: node.startIndex, endIndex: node.endIndex, name: name || undefined };
+}
+
+/**
+ * The innermost function or class that contains [start, end). A short arrow function used as
+ * an argument is skipped in favour of the function around it, which says more.
+ */
+export function findEnclosingUnit(tree: Tree, start: number, end: number = start): EnclosingUnit | undefined {
+  let node: Node | null = tree.rootNode.descendantForIndex(start, end);
+  while (node) {
+    if (FUNCTION_KINDS.has(node.type)) {
+      const isInlineCallback =
+        (node.type === 'arrow_function' || node.type === 'function_expression' || node.type === 'func_literal') &&
+        node.endPosition.row - node.startPosition.row < 3 &&
+        node.parent?.type === 'arguments';
+      if (!isInlineCallback) return unitOf(node);
+    } else if (CLASS_KINDS.has(node.type)) {
+      return unitOf(node);
+    }
+    node = node.parent;
+  }
+  return undefined;
+}

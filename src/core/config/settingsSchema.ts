@@ -1,0 +1,177 @@
+import { z } from 'zod';
+import { TASKS, type Task } from '../context/requestContext';
+
+/**
+ * The settings schema: the single source of truth for `contributes.configuration` in
+ * package.json (a unit test compares the two) and for validating what the host reads.
+ * Keys are relative to the `coderoute.` section.
+ */
+
+const idPattern = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const modelIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
+
+export const PROVIDER_KINDS = ['openai'] as const;
+export const MODEL_TAGS = ['cheap', 'code', 'strong', 'local'] as const;
+
+const httpUrl = z
+  .string()
+  .url()
+  .refine((value) => /^https?:$/.test(new URL(value).protocol), 'must be an http:// or https:// URL');
+
+export const providerSchema = z
+  .object({
+    id: z.string().regex(idPattern),
+    kind: z.enum(PROVIDER_KINDS),
+    baseUrl: httpUrl,
+    auth: z.enum(['apiKey', 'none']).default('apiKey'),
+  })
+  .strict();
+
+export const modelSchema = z
+  .object({
+    id: z.string().regex(modelIdPattern),
+    provider: z.string().min(1),
+    name: z.string().min(1),
+    tags: z.array(z.enum(MODEL_TAGS)).default([]),
+  })
+  .strict();
+
+export type ProviderConfig = z.output<typeof providerSchema>;
+export type ModelConfig = z.output<typeof modelSchema>;
+
+const defaultProviders: ProviderConfig[] = [
+  { id: 'openai', kind: 'openai', baseUrl: 'https://api.openai.com/v1', auth: 'apiKey' },
+];
+const defaultModels: ModelConfig[] = [
+  { id: 'gpt-4.1-mini', provider: 'openai', name: 'gpt-4.1-mini', tags: ['cheap'] },
+  { id: 'gpt-4.1', provider: 'openai', name: 'gpt-4.1', tags: ['code', 'strong'] },
+];
+const defaultTaskModels: Record<Task, string> = {
+  format: 'gpt-4.1-mini',
+  explain: 'gpt-4.1-mini',
+  generate: 'gpt-4.1',
+  debug: 'gpt-4.1',
+  complete: 'gpt-4.1-mini',
+};
+
+/** One entry per setting, keyed without the `coderoute.` prefix. */
+export const SETTING_SCHEMAS = {
+  // Functions, so that every caller gets its own copy of a default list.
+  providers: z.array(providerSchema).default(() => structuredClone(defaultProviders)),
+  models: z.array(modelSchema).default(() => structuredClone(defaultModels)),
+  'tasks.format': z.string().default(defaultTaskModels.format),
+  'tasks.explain': z.string().default(defaultTaskModels.explain),
+  'tasks.generate': z.string().default(defaultTaskModels.generate),
+  'tasks.debug': z.string().default(defaultTaskModels.debug),
+  'tasks.complete': z.string().default(defaultTaskModels.complete),
+  'request.timeoutSeconds': z.number().min(1).max(3600).default(120),
+  'request.maxOutputTokens': z.number().int().min(16).max(65536).default(2048),
+} as const;
+
+export type SettingKey = keyof typeof SETTING_SCHEMAS;
+export const SETTING_KEYS = Object.keys(SETTING_SCHEMAS) as SettingKey[];
+
+/** Settings that decide where code and keys are sent: only the user (application scope) may set them. */
+export const APPLICATION_SCOPED_SETTINGS: readonly SettingKey[] = ['providers', 'models'];
+
+export interface Settings {
+  providers: ProviderConfig[];
+  models: ModelConfig[];
+  tasks: Record<Task, string>;
+  request: { timeoutSeconds: number; maxOutputTokens: number };
+}
+
+/** A problem found in the user's settings: which setting, and what is wrong, in one sentence. */
+export interface SettingsIssue {
+  setting: string;
+  message: string;
+}
+
+export interface ParsedSettings {
+  settings: Settings;
+  issues: SettingsIssue[];
+}
+
+function describe(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .join('; ');
+}
+
+/** Validates a list item by item so that one broken entry does not discard the good ones. */
+function parseList<T extends z.ZodTypeAny>(
+  key: SettingKey,
+  item: T,
+  raw: unknown,
+  issues: SettingsIssue[],
+): z.output<T>[] | undefined {
+  if (raw === undefined) return undefined;
+  if (!Array.isArray(raw)) {
+    issues.push({ setting: `coderoute.${key}`, message: 'must be a list; using the default' });
+    return undefined;
+  }
+  const out: z.output<T>[] = [];
+  const seen = new Set<string>();
+  raw.forEach((entry, index) => {
+    const parsed = item.safeParse(entry);
+    if (!parsed.success) {
+      issues.push({ setting: `coderoute.${key}[${index}]`, message: `${describe(parsed.error)}; entry ignored` });
+      return;
+    }
+    const id = (parsed.data as { id: string }).id;
+    if (seen.has(id)) {
+      issues.push({ setting: `coderoute.${key}[${index}]`, message: `duplicate id "${id}"; entry ignored` });
+      return;
+    }
+    seen.add(id);
+    out.push(parsed.data);
+  });
+  return out;
+}
+
+function parseScalar<K extends SettingKey>(key: K, raw: unknown, issues: SettingsIssue[]): z.output<(typeof SETTING_SCHEMAS)[K]> {
+  const schema = SETTING_SCHEMAS[key];
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data as z.output<(typeof SETTING_SCHEMAS)[K]>;
+  issues.push({ setting: `coderoute.${key}`, message: `${describe(parsed.error)}; using the default` });
+  return schema.parse(undefined) as z.output<(typeof SETTING_SCHEMAS)[K]>;
+}
+
+/**
+ * Builds validated settings from raw values (undefined = not set). Invalid values fall back to
+ * defaults (lists: the invalid entries are dropped) and are reported as issues, never thrown.
+ */
+export function parseSettings(read: (key: SettingKey) => unknown): ParsedSettings {
+  const issues: SettingsIssue[] = [];
+  const providers =
+    parseList('providers', providerSchema, read('providers'), issues) ?? SETTING_SCHEMAS.providers.parse(undefined);
+  const models = parseList('models', modelSchema, read('models'), issues) ?? SETTING_SCHEMAS.models.parse(undefined);
+  const providerIds = new Set(providers.map((p) => p.id));
+  models.forEach((model) => {
+    if (!providerIds.has(model.provider)) {
+      issues.push({
+        setting: 'coderoute.models',
+        message: `model "${model.id}" names provider "${model.provider}", which is not in coderoute.providers`,
+      });
+    }
+  });
+  const tasks = Object.fromEntries(
+    TASKS.map((task) => [task, parseScalar(`tasks.${task}` as SettingKey, read(`tasks.${task}` as SettingKey), issues)]),
+  ) as Record<Task, string>;
+  return {
+    settings: {
+      providers,
+      models,
+      tasks,
+      request: {
+        timeoutSeconds: parseScalar('request.timeoutSeconds', read('request.timeoutSeconds'), issues),
+        maxOutputTokens: parseScalar('request.maxOutputTokens', read('request.maxOutputTokens'), issues),
+      },
+    },
+    issues,
+  };
+}
+
+export function defaultSettings(): Settings {
+  return parseSettings(() => undefined).settings;
+}

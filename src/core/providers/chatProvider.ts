@@ -1,0 +1,67 @@
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface ChatRequest {
+  /** The provider's model name. */
+  model: string;
+  messages: ChatMessage[];
+  maxOutputTokens: number;
+  temperature?: number;
+}
+
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  /** True when the provider reported no usage and the numbers are estimates. */
+  estimated: boolean;
+}
+
+export interface ChatResult {
+  text: string;
+  usage: TokenUsage;
+  finishReason?: string;
+}
+
+/** One model call; streams text deltas to `onText` as they arrive. */
+export interface ChatProvider {
+  streamChat(request: ChatRequest, onText: (delta: string) => void, signal: AbortSignal): Promise<ChatResult>;
+}
+
+/** Why a provider call failed, in classes the router and the user messages act on. */
+export type ProviderErrorKind =
+  | 'auth'
+  | 'forbidden'
+  | 'not-found'
+  | 'bad-request'
+  | 'too-large'
+  | 'rate-limit'
+  | 'server'
+  | 'connection'
+  | 'timeout'
+  | 'cancelled'
+  | 'bad-response';
+
+export class ProviderError extends Error {
+  constructor(
+    readonly kind: ProviderErrorKind,
+    message: string,
+    readonly status?: number,
+    /** What was produced before the failure; it is still accounted. */
+    readonly partial?: ChatResult,
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+}
+
+/** A rough token count for text whose usage the provider did not report (about 4 characters a token). */
+export function estimateTokens(text: string): number {
+  return text.length === 0 ? 0 : Math.ceil(text.length / 4);
+}
+
+export function estimateMessagesTokens(messages: readonly ChatMessage[]): number {
+  // Each message carries a few tokens of framing (role, separators) besides its content.
+  return messages.reduce((sum, m) => sum + 4 + estimateTokens(m.content), 0);
+}

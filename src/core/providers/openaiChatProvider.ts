@@ -1,0 +1,124 @@
+import OpenAI from 'openai';
+import type { ProviderConfig } from '../config/settingsSchema';
+import {
+  ProviderError,
+  estimateMessagesTokens,
+  estimateTokens,
+  type ChatProvider,
+  type ChatRequest,
+  type ChatResult,
+  type ProviderErrorKind,
+} from './chatProvider';
+
+export interface OpenAIChatOptions {
+  provider: ProviderConfig;
+  /** Undefined when the provider needs no key. */
+  apiKey: string | undefined;
+  /** Total deadline for one call, in milliseconds. */
+  timeoutMs: number;
+}
+
+function kindForStatus(status: number): ProviderErrorKind {
+  if (status === 401) return 'auth';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not-found';
+  if (status === 413) return 'too-large';
+  if (status === 429) return 'rate-limit';
+  if (status >= 500) return 'server';
+  return 'bad-request';
+}
+
+function apiErrorMessage(error: InstanceType<typeof OpenAI.APIError>): string {
+  const body = error.error as { message?: unknown } | undefined;
+  const detail = typeof body?.message === 'string' ? body.message : error.message;
+  return `HTTP ${error.status}: ${detail}`;
+}
+
+/**
+ * OpenAI-compatible chat completions through the official SDK. The SDK's own retries are off:
+ * the router is the only retry loop, so every attempt is visible and accounted.
+ */
+export class OpenAIChatProvider implements ChatProvider {
+  private readonly client: OpenAI;
+
+  constructor(private readonly options: OpenAIChatOptions) {
+    const needsKey = options.provider.auth === 'apiKey';
+    this.client = new OpenAI({
+      baseURL: options.provider.baseUrl,
+      apiKey: needsKey ? (options.apiKey ?? null) : null,
+      // Settings alone decide where requests go and what they carry: no environment fallbacks.
+      organization: null,
+      project: null,
+      defaultHeaders: needsKey ? undefined : { Authorization: null },
+      maxRetries: 0,
+      timeout: options.timeoutMs,
+    });
+  }
+
+  async streamChat(request: ChatRequest, onText: (delta: string) => void, signal: AbortSignal): Promise<ChatResult> {
+    let text = '';
+    let finishReason: string | undefined;
+    let usage: ChatResult['usage'] | undefined;
+    const partial = (): ChatResult => ({
+      text,
+      finishReason,
+      usage: usage ?? {
+        inputTokens: estimateMessagesTokens(request.messages),
+        outputTokens: estimateTokens(text),
+        estimated: true,
+      },
+    });
+    try {
+      const stream = await this.client.chat.completions.create(
+        {
+          model: request.model,
+          messages: request.messages,
+          max_tokens: request.maxOutputTokens,
+          temperature: request.temperature,
+          stream: true,
+          stream_options: { include_usage: true },
+        },
+        { signal },
+      );
+      for await (const chunk of stream) {
+        if (chunk.usage) {
+          usage = {
+            inputTokens: chunk.usage.prompt_tokens,
+            outputTokens: chunk.usage.completion_tokens,
+            estimated: false,
+          };
+        }
+        const choice = chunk.choices?.[0];
+        if (choice?.finish_reason) finishReason = choice.finish_reason;
+        const delta = choice?.delta?.content;
+        if (delta) {
+          text += delta;
+          onText(delta);
+        }
+      }
+      return partial();
+    } catch (error) {
+      throw this.classify(error, signal, partial());
+    }
+  }
+
+  private classify(error: unknown, signal: AbortSignal, partial: ChatResult): ProviderError {
+    if (error instanceof ProviderError) return error;
+    if (signal.aborted || error instanceof OpenAI.APIUserAbortError) {
+      return new ProviderError('cancelled', 'The request was cancelled.', undefined, partial);
+    }
+    if (error instanceof OpenAI.APIConnectionTimeoutError) {
+      return new ProviderError('timeout', `No answer within ${this.options.timeoutMs} ms.`, undefined, partial);
+    }
+    if (error instanceof OpenAI.APIConnectionError) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      const detail = cause?.code ?? cause?.message ?? error.message;
+      return new ProviderError('connection', `Could not connect to ${this.options.provider.baseUrl} (${detail}).`, undefined, partial);
+    }
+    if (error instanceof OpenAI.APIError && typeof error.status === 'number') {
+      return new ProviderError(kindForStatus(error.status), apiErrorMessage(error), error.status, partial);
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    return new ProviderError('bad-response', `The provider's answer could not be read: ${message}`, undefined, partial);
+  }
+}

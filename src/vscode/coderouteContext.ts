@@ -1,0 +1,54 @@
+import * as vscode from 'vscode';
+import { AttemptHistory } from '../core/actions/attemptHistory';
+import { TreeSitterLoader } from '../core/classify/treeSitterLoader';
+import { clearApiKey, setApiKey } from './commands/apiKeyCommands';
+import { explainSelection } from './commands/explainSelection';
+import { ApiKeyStore } from './secrets/apiKeyStore';
+import { SettingsReader } from './settings/settingsReader';
+import { ExplainDocumentProvider } from './views/explainDocuments';
+import { RequestsPanel } from './views/requestsPanel';
+
+/**
+ * Everything the extension holds while active, built once in `activate` and disposed as one.
+ * Commands receive it instead of reaching for globals.
+ */
+export class CodeRouteContext implements vscode.Disposable {
+  readonly settings: SettingsReader;
+  readonly apiKeys: ApiKeyStore;
+  readonly treeSitter: TreeSitterLoader;
+  readonly history = new AttemptHistory();
+  readonly explainDocuments: ExplainDocumentProvider;
+  private readonly requestsPanel: RequestsPanel;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    extension: vscode.ExtensionContext,
+    readonly log: vscode.LogOutputChannel,
+  ) {
+    this.settings = this.own(new SettingsReader(log));
+    this.apiKeys = new ApiKeyStore(extension.secrets);
+    // Grammars load from the extension's own folder, only when a language is first parsed.
+    this.treeSitter = new TreeSitterLoader(vscode.Uri.joinPath(extension.extensionUri, 'dist', 'wasm').fsPath, log);
+    this.explainDocuments = this.own(new ExplainDocumentProvider());
+    this.requestsPanel = this.own(new RequestsPanel(extension.extensionUri, this.history));
+
+    this.command('coderoute.explainSelection', () => explainSelection(this));
+    this.command('coderoute.setApiKey', (providerId?: unknown, key?: unknown) => setApiKey(this, providerId, key));
+    this.command('coderoute.clearApiKey', (providerId?: unknown) => clearApiKey(this, providerId));
+    this.command('coderoute.showLog', () => log.show());
+    this.command('coderoute.showRequests', () => this.requestsPanel.show());
+  }
+
+  private own<T extends vscode.Disposable>(disposable: T): T {
+    this.disposables.push(disposable);
+    return disposable;
+  }
+
+  private command(id: string, handler: (...args: never[]) => unknown): void {
+    this.own(vscode.commands.registerCommand(id, handler));
+  }
+
+  dispose(): void {
+    vscode.Disposable.from(...this.disposables.reverse()).dispose();
+  }
+}

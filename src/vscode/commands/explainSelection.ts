@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import * as vscode from 'vscode';
+import { runChatAttempt, type Attempt } from '../../core/actions/runChatAttempt';
+import type { ProviderErrorKind } from '../../core/providers/chatProvider';
+import { OpenAIChatProvider } from '../../core/providers/openaiChatProvider';
+import { buildExplainMessages } from '../../core/prompts/explainPrompt';
+import { findExplainTarget, type ExplainTarget } from '../../core/prompts/explainTarget';
+import { RouteError, routeByTask, type RouteDecision } from '../../core/route/routeDecision';
+import { toAbortSignal } from '../cancellation';
+import type { CodeRouteContext } from '../coderouteContext';
+import { requestContextFromEditor } from '../requestContextFromEditor';
+import { OPEN_LOG, showUserError, type ErrorAction } from '../ui/userErrors';
+
+/** What the command reports to its caller (keybindings ignore it; tests and other commands read it). */
+export interface ExplainCommandResult {
+  status: 'ok' | 'error' | 'cancelled' | 'no-editor';
+  requestId?: string;
+  modelId?: string;
+  errorKind?: ProviderErrorKind | 'config' | 'missing-key' | 'internal';
+  documentUri?: string;
+}
+
+function describeTarget(target: ExplainTarget, path: string): { title: string; header: string } {
+  const lines = target.startLine === target.endLine ? `L${target.startLine + 1}` : `L${target.startLine + 1}-${target.endLine + 1}`;
+  const name = target.unitName ? ` \`${target.unitName}\`` : '';
+  const base = path.split(/[\\/]/).pop() ?? path;
+  const what =
+    target.source === 'selection'
+      ? 'selection'
+      : target.source === 'enclosing-unit'
+        ? `${(target.unitKind ?? 'unit').replace(/_/g, ' ')}${name}`
+        : 'lines around the cursor';
+  return { title: `Explain ${base} ${lines}`, header: `# Explain ${what} in \`${path}\` ${lines}` };
+}
+
+function footerFor(attempt: Attempt, decision: RouteDecision): string {
+  const tokens = `${attempt.inputTokens} in / ${attempt.outputTokens} out tokens${attempt.usageEstimated ? ' (estimated)' : ''}`;
+  const seconds = (attempt.latencyMs / 1000).toFixed(1);
+  const status = attempt.status === 'ok' ? '' : attempt.status === 'cancelled' ? ' · cancelled' : ` · failed (${attempt.errorKind})`;
+  return `_${decision.chosen.model.id} via ${decision.chosen.provider.id} · ${tokens} · ${seconds} s${status}_  \n_${decision.reason}_`;
+}
+
+function errorFor(kind: ProviderErrorKind, decision: RouteDecision): { message: string; actions: ErrorAction[] } {
+  const { model, provider } = decision.chosen;
+  switch (kind) {
+    case 'auth':
+      return { message: `${provider.id} rejected the API key.`, actions: [{ label: 'Set API Key', providerId: provider.id }, OPEN_LOG] };
+    case 'forbidden':
+      return { message: `${provider.id} refused access to ${model.name}.`, actions: [OPEN_LOG] };
+    case 'not-found':
+      return {
+        message: `${provider.id} does not know the model "${model.name}" (or the base URL is wrong).`,
+        actions: [{ label: 'Open Settings', query: 'coderoute.models' }, OPEN_LOG],
+      };
+    case 'connection':
+      return {
+        message: `Could not reach ${provider.id} at ${provider.baseUrl}.`,
+        actions: [OPEN_LOG, { label: 'Open Settings', query: 'coderoute.providers' }],
+      };
+    case 'timeout':
+      return {
+        message: `${model.id} did not answer in time.`,
+        actions: [OPEN_LOG, { label: 'Open Settings', query: 'coderoute.request.timeoutSeconds' }],
+      };
+    case 'rate-limit':
+      return { message: `${provider.id} is rate-limiting requests; try again shortly.`, actions: [OPEN_LOG] };
+    default:
+      return { message: `${model.id} failed to explain the code (${kind}).`, actions: [OPEN_LOG] };
+  }
+}
+
+/**
+ * CodeRoute: Explain Selection. Explains the selection (or the function around the cursor) with
+ * the model routed for `explain`, streaming into a read-only Markdown document beside the editor.
+ * Never throws: every failure becomes one message with an action and a result the caller can read.
+ */
+export async function explainSelection(ctx: CodeRouteContext): Promise<ExplainCommandResult> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) {
+    void vscode.window.showInformationMessage('Open a file and select the code to explain.');
+    return { status: 'no-editor' };
+  }
+  const requestId = randomUUID();
+  try {
+    const request = requestContextFromEditor(editor, 'explain', requestId);
+    const { settings } = ctx.settings.current;
+    let decision: RouteDecision;
+    try {
+      decision = routeByTask(requestId, 'explain', settings);
+    } catch (error) {
+      if (!(error instanceof RouteError)) throw error;
+      ctx.log.warn(`explain: ${error.message} id=${requestId}`);
+      showUserError(error.message, { label: 'Open Settings', query: error.setting }, OPEN_LOG);
+      return { status: 'error', requestId, errorKind: 'config' };
+    }
+    const { model, provider } = decision.chosen;
+    const apiKey = provider.auth === 'apiKey' ? await ctx.apiKeys.get(provider.id) : undefined;
+    if (provider.auth === 'apiKey' && !apiKey) {
+      showUserError(`No API key is set for ${provider.id}.`, { label: 'Set API Key', providerId: provider.id });
+      return { status: 'error', requestId, modelId: model.id, errorKind: 'missing-key' };
+    }
+
+    const target = await findExplainTarget(request, ctx.treeSitter);
+    const messages = buildExplainMessages(request, target);
+    const { title, header } = describeTarget(target, request.path);
+    const document = ctx.explainDocuments.create(requestId, title, header);
+    await vscode.window.showTextDocument(document.uri, {
+      viewColumn: vscode.ViewColumn.Beside,
+      preserveFocus: true,
+      preview: true,
+    });
+
+    const chat = new OpenAIChatProvider({ provider, apiKey, timeoutMs: settings.request.timeoutSeconds * 1000 });
+    const outcome = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `CodeRoute: explaining with ${model.id}…`, cancellable: true },
+      async (_progress, token) => {
+        const abort = toAbortSignal(token);
+        try {
+          return await runChatAttempt({
+            decision,
+            messages,
+            maxOutputTokens: settings.request.maxOutputTokens,
+            provider: chat,
+            onText: (delta) => document.append(delta),
+            signal: abort.signal,
+            logger: ctx.log,
+          });
+        } finally {
+          abort.dispose();
+        }
+      },
+    );
+    document.finish(footerFor(outcome.attempt, decision));
+    ctx.history.record(outcome.attempt, Date.now());
+    const base = { requestId, modelId: model.id, documentUri: document.uri.toString() };
+    if (outcome.error && outcome.attempt.status === 'error') {
+      const { message, actions } = errorFor(outcome.error.kind, decision);
+      showUserError(message, ...actions);
+      return { ...base, status: 'error', errorKind: outcome.error.kind };
+    }
+    return { ...base, status: outcome.attempt.status === 'cancelled' ? 'cancelled' : 'ok' };
+  } catch (error) {
+    ctx.log.error(`explain: unexpected failure id=${requestId}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    showUserError('CodeRoute could not explain the selection.', OPEN_LOG);
+    return { status: 'error', requestId, errorKind: 'internal' };
+  }
+}
