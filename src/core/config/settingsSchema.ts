@@ -13,10 +13,7 @@ const modelIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
 export const PROVIDER_KINDS = ['openai'] as const;
 export const MODEL_TAGS = ['cheap', 'code', 'strong', 'local'] as const;
 
-const httpUrl = z
-  .string()
-  .url()
-  .refine((value) => /^https?:$/.test(new URL(value).protocol), 'must be an http:// or https:// URL');
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 
 export const providerSchema = z
   .object({

@@ -45,7 +45,8 @@ export class OpenAIChatProvider implements ChatProvider {
     const needsKey = options.provider.auth === 'apiKey';
     this.client = new OpenAI({
       baseURL: options.provider.baseUrl,
-      apiKey: needsKey ? (options.apiKey ?? null) : null,
+      // The SDK insists on a key; for keyless local servers the header is removed below.
+      apiKey: needsKey ? (options.apiKey ?? null) : 'unused',
       // Settings alone decide where requests go and what they carry: no environment fallbacks.
       organization: null,
       project: null,
@@ -96,6 +97,8 @@ export class OpenAIChatProvider implements ChatProvider {
           onText(delta);
         }
       }
+      // The SDK ends the iteration quietly when aborted; a cancelled answer is not a complete one.
+      if (signal.aborted) throw new ProviderError('cancelled', 'The request was cancelled.', undefined, partial());
       return partial();
     } catch (error) {
       throw this.classify(error, signal, partial());

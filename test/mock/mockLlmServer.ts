@@ -1,0 +1,213 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A loopback mock LLM server that speaks the OpenAI chat-completions wire format: JSON answers
+ * and server-sent-event streams with `usage`, and injected faults (delays, HTTP errors, dropped
+ * connections, malformed events). It only ever listens on 127.0.0.1.
+ */
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: unknown;
+  /** True when the client closed the connection before the answer was complete. */
+  clientAborted: boolean;
+}
+
+export type Behaviour =
+  | {
+      kind: 'reply';
+      /** The answer; split into `chunks` pieces when streamed. Defaults to an echo of the request. */
+      text?: string;
+      chunks?: number;
+      chunkDelayMs?: number;
+      /** Omit the usage chunk even when the client asked for it. */
+      omitUsage?: boolean;
+    }
+  | { kind: 'fail'; status: number; message?: string; headers?: Record<string, string> }
+  | { kind: 'delay'; ms: number; then: Behaviour }
+  | { kind: 'hangup' }
+  | { kind: 'malformed' };
+
+interface ChatBody {
+  model?: string;
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean };
+  messages?: { role: string; content: string }[];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function countTokens(text: string): number {
+  return Math.max(1, Math.ceil(text.length / 4));
+}
+
+export function defaultAnswer(body: ChatBody): string {
+  return `Mock answer from ${body.model ?? 'unknown-model'}: this code does what it says.`;
+}
+
+export class MockLlmServer {
+  readonly requests: RecordedRequest[] = [];
+  private readonly queue: Behaviour[] = [];
+  private readonly sockets = new Set<import('node:net').Socket>();
+  private waiters: { count: number; resolve: () => void }[] = [];
+
+  private constructor(private readonly server: http.Server) {
+    server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  static async start(port = 0): Promise<MockLlmServer> {
+    const server = http.createServer();
+    const mock = new MockLlmServer(server);
+    server.on('request', (req, res) => void mock.handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+    return mock;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** The base URL a provider setting uses, e.g. http://127.0.0.1:PORT/v1. */
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}/v1`;
+  }
+
+  /** Behaviours for the next requests, one each, in order; after them every request gets a default reply. */
+  enqueue(...behaviours: Behaviour[]): void {
+    this.queue.push(...behaviours);
+  }
+
+  reset(): void {
+    this.queue.length = 0;
+    this.requests.length = 0;
+  }
+
+  /** Resolves when at least `count` requests have arrived. */
+  waitForRequests(count: number, timeoutMs = 10_000): Promise<void> {
+    if (this.requests.length >= count) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`expected ${count} requests, got ${this.requests.length}`)), timeoutMs);
+      this.waiters.push({
+        count,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.sockets.forEach((socket) => socket.destroy());
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const raw = await new Promise<string>((resolve) => {
+      let data = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => (data += chunk));
+      req.on('end', () => resolve(data));
+    });
+    let body: unknown = raw;
+    try {
+      body = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      // Kept as text; the handler below answers 400 like the real API.
+    }
+    const record: RecordedRequest = {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: req.headers,
+      body,
+      clientAborted: false,
+    };
+    res.on('close', () => {
+      if (!res.writableFinished) record.clientAborted = true;
+    });
+    this.requests.push(record);
+    this.waiters = this.waiters.filter((w) => (this.requests.length >= w.count ? (w.resolve(), false) : true));
+
+    if (req.method !== 'POST' || !/\/chat\/completions$/.test((req.url ?? '').split('?')[0])) {
+      return this.error(res, 404, `Unknown endpoint ${req.method} ${req.url}`);
+    }
+    if (typeof body !== 'object' || body === null) return this.error(res, 400, 'Request body must be JSON.');
+    await this.respond(this.queue.shift() ?? { kind: 'reply' }, body as ChatBody, res);
+  }
+
+  private error(res: http.ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify({ error: { message, type: status === 401 ? 'invalid_api_key' : 'mock_error', code: status } }));
+  }
+
+  private async respond(behaviour: Behaviour, body: ChatBody, res: http.ServerResponse): Promise<void> {
+    switch (behaviour.kind) {
+      case 'delay':
+        await sleep(behaviour.ms);
+        if (res.destroyed) return;
+        return this.respond(behaviour.then, body, res);
+      case 'fail':
+        return this.error(res, behaviour.status, behaviour.message ?? `Injected failure ${behaviour.status}`, behaviour.headers);
+      case 'hangup':
+        res.socket?.destroy();
+        return;
+      case 'malformed':
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end('data: {"choices": [ this is not json\n\n');
+        return;
+      case 'reply':
+        return body.stream ? this.stream(behaviour, body, res) : this.json(behaviour, body, res);
+    }
+  }
+
+  private usage(body: ChatBody, text: string) {
+    const prompt = (body.messages ?? []).map((m) => m.content).join('\n');
+    const prompt_tokens = countTokens(prompt);
+    const completion_tokens = countTokens(text);
+    return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
+  }
+
+  private json(behaviour: Extract<Behaviour, { kind: 'reply' }>, body: ChatBody, res: http.ServerResponse): void {
+    const text = behaviour.text ?? defaultAnswer(body);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        id: 'chatcmpl-mock',
+        object: 'chat.completion',
+        created: Math.floor(Date.now() / 1000),
+        model: body.model,
+        choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
+        usage: behaviour.omitUsage ? undefined : this.usage(body, text),
+      }),
+    );
+  }
+
+  private async stream(behaviour: Extract<Behaviour, { kind: 'reply' }>, body: ChatBody, res: http.ServerResponse): Promise<void> {
+    const text = behaviour.text ?? defaultAnswer(body);
+    const pieces = Math.max(1, Math.min(behaviour.chunks ?? 4, text.length || 1));
+    const size = Math.ceil(text.length / pieces);
+    const base = { id: 'chatcmpl-mock', object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: body.model };
+    const send = (payload: unknown) => res.write(`data: ${JSON.stringify(payload)}\n\n`);
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    send({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
+    for (let i = 0; i < text.length; i += size) {
+      if (behaviour.chunkDelayMs) await sleep(behaviour.chunkDelayMs);
+      if (res.destroyed) return;
+      send({ ...base, choices: [{ index: 0, delta: { content: text.slice(i, i + size) }, finish_reason: null }] });
+    }
+    send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
+    if (body.stream_options?.include_usage && !behaviour.omitUsage) {
+      send({ ...base, choices: [], usage: this.usage(body, text) });
+    }
+    res.end('data: [DONE]\n\n');
+  }
+}

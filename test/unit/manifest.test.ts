@@ -1,0 +1,84 @@
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import {
+  APPLICATION_SCOPED_SETTINGS,
+  SETTING_KEYS,
+  SETTING_SCHEMAS,
+  modelSchema,
+  providerSchema,
+} from '../../src/core/config/settingsSchema';
+import { REPO_ROOT } from './repoRoot';
+
+interface JsonSchema {
+  type?: string;
+  enum?: unknown[];
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  scope?: string;
+  markdownDescription?: string;
+  required?: string[];
+  properties?: Record<string, JsonSchema>;
+  items?: JsonSchema;
+}
+
+const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+const properties: Record<string, JsonSchema> = pkg.contributes.configuration.properties;
+
+function generated(schema: z.ZodType): JsonSchema {
+  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+}
+
+describe('package.json matches the settings schema', () => {
+  it('declares exactly the settings the schema knows', () => {
+    assert.deepEqual(Object.keys(properties).sort(), SETTING_KEYS.map((k) => `coderoute.${k}`).sort());
+  });
+
+  for (const key of SETTING_KEYS) {
+    it(`coderoute.${key}: same type, default and bounds; has a description`, () => {
+      const declared = properties[`coderoute.${key}`];
+      const schema = generated(SETTING_SCHEMAS[key]);
+      const expectedType = schema.type === 'integer' ? 'integer' : schema.type;
+      assert.equal(declared.type, expectedType);
+      assert.deepEqual(declared.default, SETTING_SCHEMAS[key].parse(undefined));
+      assert.equal(declared.minimum, schema.minimum);
+      assert.equal(declared.maximum, schema.maximum);
+      assert.ok(declared.markdownDescription && declared.markdownDescription.length > 20);
+    });
+  }
+
+  it('describes provider and model entries like the schema does', () => {
+    for (const [name, schema] of [
+      ['providers', providerSchema],
+      ['models', modelSchema],
+    ] as const) {
+      const declared = properties[`coderoute.${name}`].items!;
+      const expected = generated(schema);
+      assert.deepEqual(Object.keys(declared.properties!).sort(), Object.keys(expected.properties!).sort(), name);
+      assert.deepEqual([...declared.required!].sort(), [...(expected.required ?? [])].sort(), name);
+      for (const [prop, sub] of Object.entries(expected.properties!)) {
+        assert.deepEqual(declared.properties![prop].enum, sub.enum, `${name}.${prop} enum`);
+        assert.deepEqual(declared.properties![prop].items?.enum, sub.items?.enum, `${name}.${prop} items enum`);
+      }
+    }
+  });
+
+  it('lets only the user choose where code and keys go', () => {
+    for (const key of APPLICATION_SCOPED_SETTINGS) {
+      assert.equal(properties[`coderoute.${key}`].scope, 'application', key);
+    }
+    const restricted: string[] = pkg.capabilities.untrustedWorkspaces.restrictedConfigurations;
+    for (const key of SETTING_KEYS.filter((k) => k === 'providers' || k === 'models' || k.startsWith('tasks.'))) {
+      assert.ok(restricted.includes(`coderoute.${key}`), `${key} must be restricted in untrusted workspaces`);
+    }
+  });
+
+  it('targets VS Code 1.100 with matching typings and activates only on demand', () => {
+    assert.equal(pkg.engines.vscode, '^1.100.0');
+    assert.match(pkg.devDependencies['@types/vscode'], /^[~^]?1\.100\./);
+    assert.deepEqual(pkg.activationEvents, []);
+    for (const command of pkg.contributes.commands) assert.equal(command.category, 'CodeRoute', command.command);
+  });
+});

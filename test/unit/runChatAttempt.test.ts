@@ -1,0 +1,89 @@
+import * as assert from 'node:assert/strict';
+import { runChatAttempt } from '../../src/core/actions/runChatAttempt';
+import { defaultSettings } from '../../src/core/config/settingsSchema';
+import type { Logger } from '../../src/core/log/logger';
+import { ProviderError, type ChatProvider } from '../../src/core/providers/chatProvider';
+import { routeByTask } from '../../src/core/route/routeDecision';
+
+function recordingLogger() {
+  const lines: { level: string; message: string }[] = [];
+  const at = (level: string) => (message: string) => lines.push({ level, message });
+  const logger: Logger = { trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  return { logger, lines };
+}
+
+/** A clock that moves 100 ms each time it is read. */
+function steppingClock() {
+  let t = 0;
+  return () => (t += 100);
+}
+
+const decision = routeByTask('req-1', 'explain', defaultSettings());
+const messages = [{ role: 'user' as const, content: 'SECRET_CODE_MARKER' }];
+
+describe('runChatAttempt', () => {
+  it('streams, returns the attempt, and logs one line with task, model, tokens and latency', async () => {
+    const provider: ChatProvider = {
+      async streamChat(_request, onText) {
+        onText('Hello ');
+        onText('world');
+        return { text: 'Hello world', usage: { inputTokens: 12, outputTokens: 3, estimated: false } };
+      },
+    };
+    const { logger, lines } = recordingLogger();
+    const seen: string[] = [];
+    const out = await runChatAttempt({
+      decision, messages, maxOutputTokens: 100, provider, onText: (d) => seen.push(d), signal: new AbortController().signal, logger, now: steppingClock(),
+    });
+    assert.deepEqual(seen, ['Hello ', 'world']);
+    assert.equal(out.result?.text, 'Hello world');
+    assert.equal(out.attempt.status, 'ok');
+    assert.equal(out.attempt.modelId, 'gpt-4.1-mini');
+    assert.equal(out.attempt.latencyMs, 200);
+    assert.equal(out.attempt.firstTextMs, 100);
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0].level, 'info');
+    assert.equal(
+      lines[0].message,
+      'explain model=gpt-4.1-mini provider=openai status=ok in=12 out=3 latency=200ms first=100ms id=req-1',
+    );
+  });
+
+  it('records a failure with the tokens produced before it, and never logs the prompt', async () => {
+    const provider: ChatProvider = {
+      async streamChat(_request, onText) {
+        onText('partial');
+        throw new ProviderError('server', 'HTTP 500: boom', 500, {
+          text: 'partial',
+          usage: { inputTokens: 7, outputTokens: 2, estimated: true },
+        });
+      },
+    };
+    const { logger, lines } = recordingLogger();
+    const out = await runChatAttempt({
+      decision, messages, maxOutputTokens: 100, provider, onText: () => undefined, signal: new AbortController().signal, logger, now: steppingClock(),
+    });
+    assert.equal(out.attempt.status, 'error');
+    assert.equal(out.attempt.errorKind, 'server');
+    assert.equal(out.attempt.inputTokens, 7);
+    assert.equal(out.attempt.outputTokens, 2);
+    assert.equal(out.error?.kind, 'server');
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0].level, 'warn');
+    assert.match(lines[0].message, /status=error error=server in=7 out=2 \(estimated\)/);
+    assert.ok(!lines.some((l) => l.message.includes('SECRET_CODE_MARKER')));
+  });
+
+  it('turns an unexpected exception into a bad-response attempt instead of throwing', async () => {
+    const provider: ChatProvider = {
+      async streamChat() {
+        throw new TypeError('undefined is not a function');
+      },
+    };
+    const { logger } = recordingLogger();
+    const out = await runChatAttempt({
+      decision, messages, maxOutputTokens: 100, provider, onText: () => undefined, signal: new AbortController().signal, logger,
+    });
+    assert.equal(out.attempt.errorKind, 'bad-response');
+  });
+});

@@ -1,0 +1,75 @@
+import * as assert from 'node:assert/strict';
+import { defaultSettings, parseSettings, type SettingKey } from '../../src/core/config/settingsSchema';
+
+function parse(values: Partial<Record<SettingKey, unknown>>) {
+  return parseSettings((key) => values[key]);
+}
+
+describe('settings schema', () => {
+  it('gives every setting a default when nothing is set', () => {
+    const settings = defaultSettings();
+    assert.equal(settings.providers[0].id, 'openai');
+    assert.equal(settings.tasks.explain, 'gpt-4.1-mini');
+    assert.equal(settings.request.timeoutSeconds, 120);
+    assert.ok(settings.models.some((m) => m.id === settings.tasks.generate));
+  });
+
+  it('hands out independent copies of default lists', () => {
+    defaultSettings().providers.push({ id: 'x', kind: 'openai', baseUrl: 'http://127.0.0.1:1/v1', auth: 'none' });
+    assert.equal(defaultSettings().providers.length, 1);
+  });
+
+  it('keeps the valid providers and reports the broken one', () => {
+    const { settings, issues } = parse({
+      providers: [
+        { id: 'local', kind: 'openai', baseUrl: 'http://127.0.0.1:11434/v1', auth: 'none' },
+        { id: 'broken', kind: 'openai', baseUrl: 'not a url' },
+      ],
+    });
+    assert.deepEqual(settings.providers.map((p) => p.id), ['local']);
+    const providerIssues = issues.filter((i) => i.setting.startsWith('coderoute.providers'));
+    assert.equal(providerIssues.length, 1);
+    assert.equal(providerIssues[0].setting, 'coderoute.providers[1]');
+    assert.match(providerIssues[0].message, /baseUrl/);
+  });
+
+  it('refuses non-http base URLs, which could read local files', () => {
+    const { settings, issues } = parse({ providers: [{ id: 'f', kind: 'openai', baseUrl: 'file:///etc/passwd' }] });
+    assert.equal(settings.providers.length, 0);
+    assert.match(issues[0].message, /http/);
+  });
+
+  it('falls back to the default when a list setting is not a list', () => {
+    const { settings, issues } = parse({ models: 'gpt-4.1' });
+    assert.equal(settings.models.length, defaultSettings().models.length);
+    assert.deepEqual(issues, [{ setting: 'coderoute.models', message: 'must be a list; using the default' }]);
+  });
+
+  it('drops duplicate ids and flags models whose provider is missing', () => {
+    const { settings, issues } = parse({
+      providers: [{ id: 'p', kind: 'openai', baseUrl: 'https://example.com/v1' }],
+      models: [
+        { id: 'a', provider: 'p', name: 'a' },
+        { id: 'a', provider: 'p', name: 'a2' },
+        { id: 'b', provider: 'nowhere', name: 'b' },
+      ],
+    });
+    assert.deepEqual(settings.models.map((m) => m.name), ['a', 'b']);
+    assert.ok(issues.some((i) => /duplicate id "a"/.test(i.message)));
+    assert.ok(issues.some((i) => /provider "nowhere"/.test(i.message)));
+  });
+
+  it('replaces an out-of-range number with the default and says so', () => {
+    const { settings, issues } = parse({ 'request.timeoutSeconds': -5, 'request.maxOutputTokens': 'lots' });
+    assert.equal(settings.request.timeoutSeconds, 120);
+    assert.equal(settings.request.maxOutputTokens, 2048);
+    assert.deepEqual(issues.map((i) => i.setting), ['coderoute.request.timeoutSeconds', 'coderoute.request.maxOutputTokens']);
+  });
+
+  it('rejects unknown keys in an entry rather than ignoring a typo', () => {
+    const { issues } = parse({ providers: [{ id: 'p', kind: 'openai', baseURL: 'https://example.com/v1' }] });
+    const providerIssues = issues.filter((i) => i.setting.startsWith('coderoute.providers'));
+    assert.equal(providerIssues.length, 1);
+    assert.match(providerIssues[0].message, /baseURL|baseUrl/);
+  });
+});
