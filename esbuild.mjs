@@ -36,14 +36,24 @@ const common = {
   define: { 'process.env.CODEROUTE_VERSION': JSON.stringify(pkg.version) },
 };
 
+/**
+ * Node bundles are CommonJS, but web-tree-sitter's ESM build locates its files from
+ * `import.meta.url`: give it the bundle's own URL.
+ */
+const nodeBundle = {
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  define: { ...common.define, 'import.meta.url': '__coderouteBundleUrl' },
+  banner: { js: "const __coderouteBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+};
+
 const bundles = [
   {
     ...common,
+    ...nodeBundle,
     entryPoints: { extension: 'src/vscode/extension.ts' },
     outdir: 'dist',
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
     external: ['vscode'],
     plugins: [reporter('extension')],
   },
@@ -58,12 +68,10 @@ const bundles = [
   },
   {
     ...common,
+    ...nodeBundle,
     entryPoints: { cli: 'src/cli/main.ts' },
     outdir: 'dist',
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    banner: { js: '#!/usr/bin/env node' },
+    banner: { js: `#!/usr/bin/env node\n${nodeBundle.banner.js}` },
     plugins: [reporter('cli')],
   },
 ];

@@ -34,6 +34,19 @@ function apiErrorMessage(error: InstanceType<typeof OpenAI.APIError>): string {
   return `HTTP ${error.status}: ${detail}`;
 }
 
+/** The innermost cause's code or message: `ECONNREFUSED` says more than `fetch failed`. */
+function rootCause(error: unknown): string {
+  let current: unknown = error;
+  let detail = error instanceof Error ? error.message : String(error);
+  for (let depth = 0; current && typeof current === 'object' && depth < 5; depth++) {
+    const { code, message } = current as { code?: unknown; message?: unknown };
+    if (typeof code === 'string') return code;
+    if (typeof message === 'string' && message) detail = message;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return detail;
+}
+
 /**
  * OpenAI-compatible chat completions through the official SDK. The SDK's own retries are off:
  * the router is the only retry loop, so every attempt is visible and accounted.
@@ -114,9 +127,7 @@ export class OpenAIChatProvider implements ChatProvider {
       return new ProviderError('timeout', `No answer within ${this.options.timeoutMs} ms.`, undefined, partial);
     }
     if (error instanceof OpenAI.APIConnectionError) {
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      const detail = cause?.code ?? cause?.message ?? error.message;
-      return new ProviderError('connection', `Could not connect to ${this.options.provider.baseUrl} (${detail}).`, undefined, partial);
+      return new ProviderError('connection', `Could not connect to ${this.options.provider.baseUrl} (${rootCause(error)}).`, undefined, partial);
     }
     if (error instanceof OpenAI.APIError && typeof error.status === 'number') {
       return new ProviderError(kindForStatus(error.status), apiErrorMessage(error), error.status, partial);

@@ -1,0 +1,49 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function workspaceRoot(): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the tests run with the sample workspace open');
+  return folder.uri;
+}
+
+export async function openFixture(relative: string): Promise<vscode.TextEditor> {
+  const document = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(workspaceRoot(), relative));
+  return vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.One, preview: false });
+}
+
+/** Selects the first occurrence of `text` in the editor's document. */
+export function select(editor: vscode.TextEditor, text: string): void {
+  const offset = editor.document.getText().indexOf(text);
+  assert.ok(offset >= 0, `"${text}" is in ${editor.document.fileName}`);
+  const start = editor.document.positionAt(offset);
+  editor.selection = new vscode.Selection(start, editor.document.positionAt(offset + text.length));
+}
+
+/** Puts an empty selection (a cursor) just after the first occurrence of `text`. */
+export function placeCursorAfter(editor: vscode.TextEditor, text: string): void {
+  const offset = editor.document.getText().indexOf(text);
+  assert.ok(offset >= 0, `"${text}" is in ${editor.document.fileName}`);
+  const position = editor.document.positionAt(offset + text.length);
+  editor.selection = new vscode.Selection(position, position);
+}
+
+export function openDocument(uri: string | undefined): vscode.TextDocument {
+  assert.ok(uri, 'the command reports the document it opened');
+  const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
+  assert.ok(document, `${uri} is open`);
+  return document;
+}
+
+/** Waits until `check` holds (VS Code updates documents and settings asynchronously). */
+export async function eventually<T>(check: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}

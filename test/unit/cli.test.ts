@@ -1,0 +1,87 @@
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { MockLlmServer } from '../mock/mockLlmServer';
+import { REPO_ROOT } from './repoRoot';
+
+/** Runs the bundled CLI (dist/cli.js, as `npm run build` makes it) and collects its output. */
+function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), ...args], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+describe('coderoute CLI (bundled)', () => {
+  let server: MockLlmServer;
+  let dir: string;
+  let settingsFile: string;
+
+  before(async () => {
+    server = await MockLlmServer.start();
+    dir = mkdtempSync(path.join(os.tmpdir(), 'coderoute-cli-'));
+    settingsFile = path.join(dir, 'settings.json');
+    writeFileSync(
+      settingsFile,
+      JSON.stringify({
+        'coderoute.providers': [{ id: 'mock', kind: 'openai', baseUrl: server.baseUrl }],
+        'coderoute.models': [{ id: 'small', provider: 'mock', name: 'mock-small-v1', tags: ['cheap'] }],
+        'coderoute.tasks.explain': 'small',
+      }),
+    );
+  });
+  after(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('prints the routing decision for a task', async () => {
+    const { code, stdout } = await runCli(['route', '--task', 'explain', '--settings', settingsFile]);
+    assert.equal(code, 0);
+    const decision = JSON.parse(stdout);
+    assert.equal(decision.chosen.model.name, 'mock-small-v1');
+    assert.equal(decision.decidedBy, 'task-setting');
+  });
+
+  it('explains the function around a line with the grammar shipped next to the bundle', async () => {
+    const file = path.join(dir, 'calc.py');
+    writeFileSync(file, 'import math\n\n\ndef hyp(a, b):\n    s = a * a + b * b\n    return math.sqrt(s)\n');
+    server.reset();
+    server.enqueue({ kind: 'reply', text: 'It computes the hypotenuse.' });
+    const { code, stdout, stderr } = await runCli(['explain', file, '--line', '5', '--settings', settingsFile], {
+      CODEROUTE_API_KEY_MOCK: 'sk-cli',
+    });
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout.trim(), 'It computes the hypotenuse.');
+    assert.match(stderr, /explain model=small provider=mock status=ok/);
+    const user = (server.requests[0].body as { messages: { role: string; content: string }[] }).messages[1].content;
+    assert.match(user, /^Explain the function definition `hyp`/);
+    assert.ok(!user.includes('import math'));
+    assert.equal(server.requests[0].headers.authorization, 'Bearer sk-cli');
+  });
+
+  it('says which variable to set when the key is missing', async () => {
+    const { code, stderr } = await runCli(['explain', settingsFile, '--settings', settingsFile]);
+    assert.equal(code, 2);
+    assert.match(stderr, /CODEROUTE_API_KEY_MOCK/);
+  });
+
+  it('rejects an unknown task and a malformed settings file with exit code 2', async () => {
+    const bad = await runCli(['route', '--task', 'dance']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--task must be one of format, explain, generate, debug, complete/);
+    const broken = path.join(dir, 'broken.json');
+    writeFileSync(broken, '{ "coderoute.providers": [');
+    const malformed = await runCli(['route', '--task', 'explain', '--settings', broken]);
+    assert.equal(malformed.code, 2);
+    assert.match(malformed.stderr, /cannot read settings/);
+  });
+});
