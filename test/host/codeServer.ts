@@ -1,7 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { REPO_ROOT } from './testResults';
 
 /**
  * code-server 4.100.3 is VS Code 1.100.3 for the browser, installed from the npm registry: the
@@ -9,8 +10,6 @@ import * as path from 'node:path';
  * once into a cache outside the clone and reused by every later run.
  */
 export const CODE_SERVER_VERSION = '4.100.3';
-
-export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 
 export function cacheRoot(): string {
   return process.env.CODEROUTE_TEST_CACHE ?? path.join(os.homedir(), '.cache', 'coderoute');
@@ -20,12 +19,11 @@ export function cacheRoot(): string {
 export function ensureCodeServer(): string {
   const installDir = path.join(cacheRoot(), `code-server-${CODE_SERVER_VERSION}`);
   const packageDir = path.join(installDir, 'node_modules', 'code-server');
-  if (!existsSync(path.join(installDir, '.complete'))) {
-    mkdirSync(cacheRoot(), { recursive: true });
-    const script = path.join(REPO_ROOT, 'test', 'host', 'install-code-server.sh');
-    const result = spawnSync('bash', [script, installDir], { stdio: 'inherit' });
-    if (result.status !== 0) throw new Error(`installing code-server failed (exit ${result.status}); see the output above`);
-  }
+  // The script returns at once when its current layout is already installed.
+  mkdirSync(cacheRoot(), { recursive: true });
+  const script = path.join(REPO_ROOT, 'test', 'host', 'install-code-server.sh');
+  const result = spawnSync('bash', [script, installDir], { stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`installing code-server failed (exit ${result.status}); see the output above`);
   return packageDir;
 }
 
@@ -95,7 +93,8 @@ export async function startCodeServer(packageDir: string, options: CodeServerOpt
   const child = spawn(process.execPath, args, {
     cwd: options.stateDir,
     stdio: options.inheritOutput ? ['ignore', 'pipe', 'inherit'] : ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, VSCODE_PROXY_URI: '' },
+    // No extension gallery: this machine (and CI) has no internet, and tests must not reach out.
+    env: { ...process.env, EXTENSIONS_GALLERY: '{}' },
   });
   let output = '';
   const port = await new Promise<number>((resolve, reject) => {

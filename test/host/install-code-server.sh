@@ -2,11 +2,13 @@
 # Installs code-server (VS Code 1.100.3 built for a browser) into a cache folder outside the
 # clone, without any download other than the npm registry. code-server's own postinstall refuses
 # to run as root and fetches ripgrep from GitHub, so its steps are done here by hand.
-# Usage: install-code-server.sh DEST   (DEST/.complete marks a finished install)
+# Usage: install-code-server.sh DEST   (DEST/.complete-N marks a finished install)
 set -euo pipefail
 dest=${1:?destination folder}
 version=4.100.3
-if [ -f "$dest/.complete" ]; then exit 0; fi
+# Bump when this script changes what it installs, so cached installs are redone.
+layout=2
+if [ -f "$dest/.complete-$layout" ]; then exit 0; fi
 
 for bin in rg; do
   command -v "$bin" >/dev/null || { echo "missing $bin: apt-get install ripgrep" >&2; exit 2; }
@@ -27,11 +29,14 @@ cs="$PWD/node_modules/code-server"
   mkdir -p node_modules/@vscode/ripgrep/bin
   cp "$(command -v rg)" node_modules/@vscode/ripgrep/bin/rg
   ln -sfn node_modules node_modules.asar
+  # The built-in extensions share one dependency (TypeScript, for the TS/JS language features
+  # that give tests real diagnostics); its postinstall only deletes files, so it is skipped.
+  (cd extensions && npm install --no-audit --no-fund --omit=dev --ignore-scripts --loglevel=error)
 )
 # argon2 is hoisted to the top node_modules; its build needs no download (falls back to node-gyp).
 npm rebuild --loglevel=error argon2
 cd /
 rm -rf "$dest"
 mv "$dest.partial" "$dest"
-touch "$dest/.complete"
+touch "$dest/.complete-$layout"
 echo "[code-server] installed"

@@ -1,5 +1,5 @@
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 /**
  * A loopback mock LLM server that speaks the OpenAI chat-completions wire format: JSON answers
@@ -51,7 +51,7 @@ export function defaultAnswer(body: ChatBody): string {
 export class MockLlmServer {
   readonly requests: RecordedRequest[] = [];
   private readonly queue: Behaviour[] = [];
-  private readonly sockets = new Set<import('node:net').Socket>();
+  private readonly sockets = new Set<Socket>();
   private waiters: { count: number; resolve: () => void }[] = [];
 
   private constructor(private readonly server: http.Server) {
