@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { AttemptHistory } from '../../core/actions/attemptHistory';
 import { fromWebviewSchema, toWebviewSchema, type ToWebview } from '../../webview/protocol';
+import { requestsPanelPage } from '../../webview/requestsPanel/page';
 
 /**
  * CodeRoute: Show Requests — a webview listing this session's model calls (task, model, tokens,
@@ -55,34 +56,13 @@ export class RequestsPanel implements vscode.Disposable {
   }
 
   private html(webview: vscode.Webview): string {
-    const nonce = randomBytes(16).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', 'requestsPanel.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'requestsPanel.css'));
-    const csp = [
-      "default-src 'none'",
-      `style-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-      `font-src ${webview.cspSource}`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>CodeRoute Requests</title>
-</head>
-<body>
-<header><h2>Requests this session</h2><button id="open-log" type="button">Open Log</button></header>
-<p id="empty">No requests yet. Try <b>CodeRoute: Explain Selection</b>.</p>
-<table>
-<thead><tr><th>Time</th><th>Task</th><th>Model</th><th>Tokens in / out</th><th>Latency</th><th>Status</th></tr></thead>
-<tbody id="rows"></tbody>
-</table>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+    const asset = (...segments: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, ...segments)).toString();
+    return requestsPanelPage({
+      cspSource: webview.cspSource,
+      nonce: randomBytes(16).toString('base64'),
+      scriptUri: asset('dist', 'webview', 'requestsPanel.js'),
+      styleUri: asset('media', 'requestsPanel.css'),
+    });
   }
 
   dispose(): void {
