@@ -7,6 +7,7 @@ import { TreeSitterLoader } from '../core/classify/treeSitterLoader';
 import { parseSettings, type ParsedSettings, type SettingKey } from '../core/config/settingsSchema';
 import { TASKS, type RequestContext, type Task } from '../core/context/requestContext';
 import type { Logger } from '../core/log/logger';
+import { DIRECTIVE_HEADER_LINES, directiveRefusal, readFileDirectives } from '../core/policy/fileDirectives';
 import { OpenAIChatProvider } from '../core/providers/openaiChatProvider';
 import { buildExplainMessages } from '../core/prompts/explainPrompt';
 import { findExplainTarget } from '../core/prompts/explainTarget';
@@ -87,10 +88,13 @@ async function explain(file: string, line: number, languageId: string | undefine
     path: file,
     text,
     textStartLine: 0,
+    headerText: text.split('\n', DIRECTIVE_HEADER_LINES).join('\n'),
     selection: { start: position, end: position, active: position },
     diagnostics: [],
     workspaceTrusted: true,
   };
+  const refusal = directiveRefusal(readFileDirectives(ctx.headerText), decision);
+  if (refusal) throw new UsageError(refusal.replace(/`/g, ''));
   const wasmRoot = path.join(__dirname, 'wasm');
   const target = await findExplainTarget(ctx, new TreeSitterLoader(wasmRoot, logger));
   const controller = new AbortController();

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { DIRECTIVE_HEADER_LINES } from '../core/policy/fileDirectives';
 import type { DiagnosticInfo, RequestContext, Task, TextRange } from '../core/context/requestContext';
 
 /** Documents longer than this are sent to core as a window of lines around the selection. */
@@ -36,6 +37,7 @@ export function requestContextFromEditor(editor: vscode.TextEditor, command: Tas
     path: vscode.workspace.asRelativePath(document.uri, false),
     text: document.getText(window),
     textStartLine: firstLine,
+    headerText: document.getText(new vscode.Range(0, 0, Math.min(DIRECTIVE_HEADER_LINES, document.lineCount), 0)),
     selection: { ...plainRange(selection), active: { line: selection.active.line, character: selection.active.character } },
     diagnostics,
     workspaceTrusted: vscode.workspace.isTrusted,

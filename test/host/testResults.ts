@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -18,34 +18,72 @@ export interface ResultsFile {
 }
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
-export const TESTS_INDEX = path.join(REPO_ROOT, 'out', 'test', 'integration', 'index.js');
+/** One VS Code session's worth of integration tests. */
+export interface Suite {
+  name: string;
+  /** The compiled entry point whose `run()` the extension host calls. */
+  testsIndex: string;
+  /** Open the workspace trusted (no Restricted Mode). */
+  trusted: boolean;
+  /** Written to the workspace's .vscode/settings.json before VS Code starts. */
+  workspaceSettings?: Record<string, unknown>;
+}
+
+const suiteIndex = (name: string) => path.join(REPO_ROOT, 'out', 'test', 'integration', name, 'index.js');
+
+export const SUITES: Suite[] = [
+  { name: 'trusted', testsIndex: suiteIndex('trusted'), trusted: true },
+  {
+    name: 'restricted',
+    testsIndex: suiteIndex('restricted'),
+    trusted: false,
+    workspaceSettings: { 'coderoute.tasks.explain': 'workspace-pick' },
+  },
+];
 
 /** A fresh folder holding a copy of the sample workspace; results land next to the copy. */
-export function prepareRunDir(): { runDir: string; workspace: string } {
-  if (!existsSync(TESTS_INDEX) || !existsSync(path.join(REPO_ROOT, 'dist', 'extension.js'))) {
+export function prepareRunDir(suite: Suite): { runDir: string; workspace: string } {
+  if (!existsSync(suite.testsIndex) || !existsSync(path.join(REPO_ROOT, 'dist', 'extension.js'))) {
     throw new Error('build first: npm run build && npm run build:tests');
   }
-  const runDir = mkdtempSync(path.join(os.tmpdir(), 'coderoute-it-'));
+  const runDir = mkdtempSync(path.join(os.tmpdir(), `coderoute-it-${suite.name}-`));
   const workspace = path.join(runDir, 'workspace');
   cpSync(path.join(REPO_ROOT, 'test', 'fixtures', 'sample-workspace'), workspace, { recursive: true });
+  if (suite.workspaceSettings) {
+    writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify(suite.workspaceSettings, null, 2));
+  }
   return { runDir, workspace };
 }
 
+export interface SuiteTally {
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+
 /**
- * Prints each test that ran inside the host and the totals; returns true when all passed.
- * `undefined` when the host wrote no results (it crashed or never started the tests).
+ * Prints each test that ran inside the host and returns the counts; undefined when the host
+ * wrote no results (it crashed or never started the tests).
  */
-export function reportResults(runDir: string): boolean | undefined {
+export function reportResults(suite: Suite, runDir: string): SuiteTally | undefined {
   const file = path.join(runDir, RESULTS_FILE);
   if (!existsSync(file)) return undefined;
   const { vscodeVersion, results } = JSON.parse(readFileSync(file, 'utf8')) as ResultsFile;
+  console.log(`[integration] suite "${suite.name}" ran inside the VS Code ${vscodeVersion} extension host:`);
   for (const r of results) {
     const mark = r.state === 'passed' ? '✔' : r.state === 'failed' ? '✘' : '-';
     console.log(`  ${mark} ${r.title}${r.durationMs !== undefined ? ` (${r.durationMs} ms)` : ''}`);
     if (r.error) console.log(`      ${r.error.split('\n').join('\n      ')}`);
   }
   const count = (state: TestResult['state']) => results.filter((r) => r.state === state).length;
-  console.log(`[integration] ran inside the VS Code ${vscodeVersion} extension host`);
-  console.log(`${count('passed')} passed, ${count('failed')} failed, ${count('pending')} skipped`);
-  return count('failed') === 0 && count('passed') > 0;
+  return { passed: count('passed'), failed: count('failed'), skipped: count('pending') };
+}
+
+/** Prints the closing line over all suites; true when every suite ran and nothing failed. */
+export function reportTotals(tallies: (SuiteTally | undefined)[]): boolean {
+  const sum = (key: keyof SuiteTally) => tallies.reduce((n, t) => n + (t?.[key] ?? 0), 0);
+  const missing = tallies.filter((t) => t === undefined).length;
+  if (missing) console.log(`[integration] ${missing} suite(s) wrote no results`);
+  console.log(`${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped`);
+  return missing === 0 && sum('failed') === 0 && sum('passed') > 0;
 }

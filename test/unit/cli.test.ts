@@ -68,6 +68,16 @@ describe('coderoute CLI (bundled)', () => {
     assert.equal(server.requests[0].headers.authorization, 'Bearer sk-cli');
   });
 
+  it('sends nothing from a file marked coderoute: no-ai', async () => {
+    const file = path.join(dir, 'secret.py');
+    writeFileSync(file, '# coderoute: no-ai\ndef f():\n    return 1\n');
+    server.reset();
+    const { code, stderr } = await runCli(['explain', file, '--line', '3', '--settings', settingsFile], { CODEROUTE_API_KEY_MOCK: 'k' });
+    assert.equal(code, 2);
+    assert.match(stderr, /marked coderoute: no-ai; nothing was sent/);
+    assert.equal(server.requests.length, 0);
+  });
+
   it('says which variable to set when the key is missing', async () => {
     const { code, stderr } = await runCli(['explain', settingsFile, '--settings', settingsFile]);
     assert.equal(code, 2);

@@ -19,6 +19,7 @@ function context(languageId: string, text: string, start: TextPosition, end: Tex
     path: 'src/sample',
     text,
     textStartLine: 0,
+    headerText: text,
     selection: { start, end, active: end },
     diagnostics: [],
     workspaceTrusted: true,

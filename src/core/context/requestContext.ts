@@ -41,6 +41,8 @@ export interface RequestContext {
   text: string;
   /** Line of `text`'s first line within the document (0 when `text` is the whole document). */
   textStartLine: number;
+  /** The document's first lines, where per-file directives (`coderoute: no-ai`) live. */
+  headerText: string;
   selection: TextSelection;
   diagnostics: DiagnosticInfo[];
   /** Whether the workspace is trusted; an untrusted workspace never contributes policy. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { runChatAttempt, type Attempt } from '../../core/actions/runChatAttempt';
+import { directiveRefusal, readFileDirectives } from '../../core/policy/fileDirectives';
 import type { ProviderErrorKind } from '../../core/providers/chatProvider';
 import { OpenAIChatProvider } from '../../core/providers/openaiChatProvider';
 import { buildExplainMessages } from '../../core/prompts/explainPrompt';
@@ -13,7 +14,7 @@ import { OPEN_LOG, showUserError, type ErrorAction } from '../ui/userErrors';
 
 /** What the command reports to its caller (keybindings ignore it; tests and other commands read it). */
 export interface ExplainCommandResult {
-  status: 'ok' | 'error' | 'cancelled' | 'no-editor';
+  status: 'ok' | 'error' | 'cancelled' | 'no-editor' | 'blocked';
   requestId?: string;
   modelId?: string;
   errorKind?: ProviderErrorKind | 'config' | 'missing-key' | 'internal';
@@ -94,6 +95,12 @@ export async function explainSelection(ctx: CodeRouteContext): Promise<ExplainCo
       return { status: 'error', requestId, errorKind: 'config' };
     }
     const { model, provider } = decision.chosen;
+    const refusal = directiveRefusal(readFileDirectives(request.headerText), decision);
+    if (refusal) {
+      ctx.log.info(`explain: blocked by a file directive id=${requestId}`);
+      void vscode.window.showWarningMessage(refusal);
+      return { status: 'blocked', requestId, modelId: model.id };
+    }
     const apiKey = provider.auth === 'apiKey' ? await ctx.apiKeys.get(provider.id) : undefined;
     if (provider.auth === 'apiKey' && !apiKey) {
       showUserError(`No API key is set for ${provider.id}.`, { label: 'Set API Key', providerId: provider.id });

@@ -2,9 +2,9 @@ import * as assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as vscode from 'vscode';
-import type { ExplainCommandResult } from '../../src/vscode/commands/explainSelection';
-import { MockLlmServer } from '../mock/mockLlmServer';
-import { eventually, openDocument, openFixture, placeCursorAfter, select, sleep, workspaceRoot } from './vscodeHelpers';
+import type { ExplainCommandResult } from '../../../src/vscode/commands/explainSelection';
+import { MockLlmServer } from '../../mock/mockLlmServer';
+import { eventually, openDocument, openFixture, placeCursorAfter, select, sleep, workspaceRoot } from '../vscodeHelpers';
 
 const KEY = 'sk-integration-test-key';
 
@@ -140,6 +140,38 @@ describe('CodeRoute: Explain Selection (in a real VS Code)', () => {
       writeFileSync(settingsFile.fsPath, original);
       await eventually(() => config().get('request.maxOutputTokens') === 2048, 'the workspace settings to be restored');
       await intruder.close();
+    }
+  });
+
+  it('sends nothing from a file marked coderoute: no-ai', async () => {
+    const editor = await openFixture('src/billing.ts');
+    select(editor, 'return Math.min(amount * 0.02 * daysLate, amount * 0.25);');
+    const result = await explain();
+    assert.equal(result.status, 'blocked');
+    await sleep(200);
+    assert.equal(server.requests.length, 0);
+  });
+
+  it('sends a local-only file only to a model tagged local', async () => {
+    const editor = await openFixture('src/tokens.py');
+    placeCursorAfter(editor, 'return token');
+    assert.equal((await explain()).status, 'blocked', 'mock-small is not tagged local');
+    assert.equal(server.requests.length, 0);
+    try {
+      await config().update(
+        'models',
+        [{ id: 'mock-small', provider: 'mock', name: 'mock-small-v1', tags: ['cheap', 'local'] }],
+        vscode.ConfigurationTarget.Global,
+      );
+      const result = await explain();
+      assert.equal(result.status, 'ok', JSON.stringify(result));
+      assert.equal(server.requests.length, 1);
+    } finally {
+      await config().update(
+        'models',
+        [{ id: 'mock-small', provider: 'mock', name: 'mock-small-v1', tags: ['cheap'] }],
+        vscode.ConfigurationTarget.Global,
+      );
     }
   });
 

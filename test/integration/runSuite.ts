@@ -5,10 +5,14 @@ import * as vscode from 'vscode';
 
 import { RESULTS_FILE, type ResultsFile, type TestResult } from '../host/testResults';
 
-/** Entry point VS Code calls inside the extension host (`extensionTestsPath`). */
-export async function run(): Promise<void> {
+/**
+ * Runs the mocha files in `dir` inside the extension host and writes the results next to the
+ * workspace. Each suite folder has an index whose `run()` (VS Code's `extensionTestsPath` entry
+ * point) calls this.
+ */
+export async function runSuite(dir: string): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
-  for (const entry of readdirSync(__dirname, { recursive: true, withFileTypes: true })) {
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
     if (entry.isFile() && entry.name.endsWith('.test.js')) mocha.addFile(path.join(entry.parentPath, entry.name));
   }
   const results: TestResult[] = [];
