@@ -1,40 +1,5 @@
 import type { Node, Tree } from 'web-tree-sitter';
-
-/** Node kinds, across the supported grammars, that make a self-contained unit to explain or rewrite. */
-const FUNCTION_KINDS = new Set([
-  'function_declaration',
-  'function_definition',
-  'function_expression',
-  'arrow_function',
-  'generator_function_declaration',
-  'method_definition',
-  'method_declaration',
-  'constructor_declaration',
-  'function_item',
-  'func_literal',
-  'method',
-  'singleton_method',
-  'lambda_expression',
-  'local_function_statement',
-  'anonymous_function',
-]);
-
-const CLASS_KINDS = new Set([
-  'class_declaration',
-  'class_definition',
-  'class_specifier',
-  'struct_specifier',
-  'interface_declaration',
-  'impl_item',
-  'struct_item',
-  'enum_item',
-  'trait_item',
-  'class',
-  'module',
-  'type_declaration',
-  'record_declaration',
-  'enum_declaration',
-]);
+import { CLASS_KINDS, FUNCTION_KINDS } from './nodeKinds';
 
 export interface EnclosingUnit {
   kind: string;

@@ -31,6 +31,8 @@ export interface ParseOutcome {
 export class TreeSitterLoader {
   private runtime: Promise<void> | undefined;
   private readonly languages = new Map<string, Promise<Language | undefined>>();
+  private readonly loaded = new Set<string>();
+  private readonly parsers = new Map<string, Parser>();
 
   constructor(
     private readonly assetRoot: string,
@@ -42,27 +44,50 @@ export class TreeSitterLoader {
     return grammarFileFor(languageId) !== undefined;
   }
 
-  /** Parses `text`; undefined when the language has no grammar, loading failed, or the cap was hit. */
-  async parse(languageId: string, text: string, timeCapMs = 200): Promise<ParseOutcome | undefined> {
+  /** Whether the grammar for `languageId` is loaded already (so a parse costs no load time). */
+  isLoaded(languageId: string): boolean {
+    const file = grammarFileFor(languageId);
+    return file !== undefined && this.loaded.has(file);
+  }
+
+  /**
+   * Parses `text`, reusing `oldTree` (already edited to match) when given; undefined when the
+   * language has no grammar, loading failed, or the time cap was hit. The caller owns the tree.
+   */
+  async parse(
+    languageId: string,
+    text: string,
+    options: { timeCapMs?: number; oldTree?: Tree } = {},
+  ): Promise<ParseOutcome | undefined> {
+    const file = grammarFileFor(languageId);
     const language = await this.language(languageId);
-    if (!language) return undefined;
-    const parser = new Parser();
-    try {
+    if (!language || !file) return undefined;
+    let parser = this.parsers.get(file);
+    if (!parser) {
+      parser = new Parser();
       parser.setLanguage(language);
-      const started = this.now();
-      const deadline = started + timeCapMs;
-      // The callback's `true` return cancels the parse (the published typings say void).
-      const progressCallback = (() => this.now() > deadline) as unknown as () => void;
-      const tree = parser.parse(text, null, { progressCallback });
-      const parseMs = this.now() - started;
-      if (!tree) {
-        this.logger.warn(`tree-sitter: parse of ${languageId} stopped at the ${timeCapMs} ms cap`);
-        return undefined;
-      }
-      return { tree, parseMs };
-    } finally {
-      parser.delete();
+      this.parsers.set(file, parser);
     }
+    const timeCapMs = options.timeCapMs ?? 200;
+    const started = this.now();
+    const deadline = started + timeCapMs;
+    // The callback's `true` return cancels the parse (the published typings say void).
+    const progressCallback = (() => this.now() > deadline) as unknown as () => void;
+    const tree = parser.parse(text, options.oldTree ?? null, { progressCallback });
+    const parseMs = this.now() - started;
+    if (!tree) {
+      // A cancelled parse leaves the parser mid-document; start the next one clean.
+      parser.reset();
+      this.logger.warn(`tree-sitter: parse of ${languageId} (${text.length} chars) stopped at the ${timeCapMs} ms cap`);
+      return undefined;
+    }
+    return { tree, parseMs };
+  }
+
+  /** Frees the parsers (trees belong to their callers). */
+  dispose(): void {
+    this.parsers.forEach((parser) => parser.delete());
+    this.parsers.clear();
   }
 
   private language(languageId: string): Promise<Language | undefined> {
@@ -83,6 +108,7 @@ export class TreeSitterLoader {
       });
       await this.runtime;
       const language = await Language.load(path.join(this.assetRoot, file));
+      this.loaded.add(file);
       this.logger.debug(`tree-sitter: loaded ${file}`);
       return language;
     } catch (error) {

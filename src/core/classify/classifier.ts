@@ -1,0 +1,334 @@
+import type { Tree } from 'web-tree-sitter';
+import type { RequestContext } from '../context/requestContext';
+import type { Logger } from '../log/logger';
+import type { Classification, ClassifyMode, Features, UnitInfo } from './classification';
+import { decide, difficultyOf } from './decide';
+import { findEnclosingUnit } from './enclosingUnit';
+import { GUARDS, inspectInput, type InputVerdict } from './inputGuards';
+import {
+  countIdentifiers,
+  countTokens,
+  emptyBlockByText,
+  inBlockComment,
+  indentWidth,
+  isBlank,
+  isCommentLine,
+  scanLine,
+  spacingIrregularity,
+  unbalancedBrackets,
+} from './textFeatures';
+import { analyseTree, formatIrregularity, type Span } from './treeFeatures';
+import type { TreeSitterLoader } from './treeSitterLoader';
+import { cutWindow, lineStartsOf, lineText, rowAt, windowOffset, type TextWindow } from './textWindow';
+import { isCommentKind } from './nodeKinds';
+
+interface CachedTree {
+  languageId: string;
+  startLine: number;
+  text: string;
+  tree: Tree;
+}
+
+/** Documents whose last window's tree is kept for incremental reparsing. */
+const CACHED_DOCUMENTS = 8;
+
+/** The single edit that turns `before` into `after`: common prefix and suffix, the rest replaced. */
+function diff(before: string, after: string): { start: number; oldEnd: number; newEnd: number } {
+  const max = Math.min(before.length, after.length);
+  let start = 0;
+  while (start < max && before.charCodeAt(start) === after.charCodeAt(start)) start++;
+  let tail = 0;
+  while (tail < max - start && before.charCodeAt(before.length - 1 - tail) === after.charCodeAt(after.length - 1 - tail)) tail++;
+  return { start, oldEnd: before.length - tail, newEnd: after.length - tail };
+}
+
+function pointAt(text: string, index: number): { row: number; column: number } {
+  let row = 0;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < index; i = text.indexOf('\n', i + 1)) {
+    row++;
+    lineStart = i + 1;
+  }
+  return { row, column: index - lineStart };
+}
+
+function textOnlyIndentIrregularity(lines: string[]): number {
+  const considered = lines.filter((l) => !isBlank(l));
+  if (considered.length < 2) return 0;
+  let odd = 0;
+  for (let i = 1; i < considered.length; i++) {
+    const prev = considered[i - 1];
+    const grew = indentWidth(considered[i]) > indentWidth(prev);
+    if (grew && !/[[{(,:=+\-*/&|\\>]\s*$/.test(prev.trimEnd()) && !/\b(do|then|else)\s*$/.test(prev)) odd++;
+  }
+  return odd / considered.length;
+}
+
+/**
+ * Classifies a request from its syntax tree: which task, how hard, how sure, and why. Work is
+ * bounded by the request: only a window of lines around the cursor is parsed, with a time cap,
+ * and the last tree of each document is reused (edited incrementally) while the user types.
+ */
+export class Classifier {
+  private readonly cache = new Map<string, CachedTree>();
+  private lineStartsFor: { text: string; starts: number[] } | undefined;
+
+  constructor(
+    private readonly parser: TreeSitterLoader,
+    private readonly logger: Logger,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  async classify(ctx: RequestContext, mode: ClassifyMode): Promise<Classification> {
+    const started = this.now();
+    const { selection } = ctx;
+    const hasSelection = selection.start.line !== selection.end.line || selection.start.character !== selection.end.character;
+    const firstLine = Math.min(selection.start.line, selection.end.line);
+    const lastLine = Math.max(selection.start.line, selection.end.line);
+    const window = cutWindow(ctx.text, ctx.textStartLine, firstLine, lastLine, this.lineStarts(ctx.text));
+    const verdict = inspectInput(window.text, ctx.headerText);
+    const cursor = windowOffset(window, selection.active.line, selection.active.character);
+    const selSpan: Span = {
+      start: windowOffset(window, selection.start.line, selection.start.character),
+      end: windowOffset(window, selection.end.line, selection.end.character),
+    };
+
+    let parseMs = 0;
+    let textOnlyWhy: string | undefined;
+    let tree: Tree | undefined;
+    if (!this.parser.supports(ctx.languageId)) textOnlyWhy = `no grammar for ${ctx.languageId}`;
+    else if (verdict.binary) textOnlyWhy = 'binary content';
+    else if (verdict.minified) textOnlyWhy = `a line over ${GUARDS.minifiedLineChars} characters (minified)`;
+    else {
+      const parsed = await this.treeFor(ctx, window);
+      parseMs = parsed.parseMs;
+      tree = parsed.tree;
+      if (!tree) textOnlyWhy = parsed.why;
+    }
+    if (textOnlyWhy) this.logger.trace(`classify: text-only for ${ctx.path}: ${textOnlyWhy}`);
+
+    const features = tree
+      ? this.treeFeatures(ctx, window, tree, cursor, selSpan, hasSelection, verdict)
+      : this.textFeatures(ctx, window, cursor, selSpan, hasSelection, verdict);
+    const decision = decide(mode, features, hasSelection);
+    const where = features.unit && features.unit.kind !== 'lines' ? ` in ${features.unit.kind.replace(/_/g, ' ')}${features.unit.name ? ` ${features.unit.name}` : ''}` : '';
+    const how = textOnlyWhy ? `text-only (${textOnlyWhy})` : `tree-sitter ${ctx.languageId}`;
+    const confidence = textOnlyWhy && mode !== 'inline' && decision.confidence < 1 ? decision.confidence * 0.8 : decision.confidence;
+    return {
+      task: decision.task,
+      difficulty: difficultyOf(decision.task, features),
+      confidence: Math.round(confidence * 100) / 100,
+      language: ctx.languageId,
+      textOnly: textOnlyWhy !== undefined,
+      reason: `${decision.task}: ${decision.why}${where}; ${how}`,
+      features,
+      timings: { parseMs: Math.round(parseMs * 1000) / 1000, classifyMs: Math.round((this.now() - started) * 1000) / 1000 },
+    };
+  }
+
+  /** Frees every cached tree. */
+  dispose(): void {
+    this.cache.forEach((entry) => entry.tree.delete());
+    this.cache.clear();
+  }
+
+  private lineStarts(text: string): number[] {
+    if (this.lineStartsFor?.text !== text) this.lineStartsFor = { text, starts: lineStartsOf(text) };
+    return this.lineStartsFor.starts;
+  }
+
+  /** The window's tree: the cached one, the cached one edited and reparsed, or a fresh parse. */
+  private async treeFor(ctx: RequestContext, window: TextWindow): Promise<{ tree?: Tree; parseMs: number; why?: string }> {
+    const key = `${ctx.languageId}\u0000${ctx.path}`;
+    const cached = this.cache.get(key);
+    if (cached) {
+      this.cache.delete(key);
+      this.cache.set(key, cached);
+      if (cached.startLine === window.startLine && cached.text === window.text) return { tree: cached.tree, parseMs: 0 };
+    }
+    let oldTree: Tree | undefined;
+    if (cached && cached.startLine === window.startLine) {
+      const edit = diff(cached.text, window.text);
+      cached.tree.edit({
+        startIndex: edit.start,
+        oldEndIndex: edit.oldEnd,
+        newEndIndex: edit.newEnd,
+        startPosition: pointAt(cached.text, edit.start),
+        oldEndPosition: pointAt(cached.text, edit.oldEnd),
+        newEndPosition: pointAt(window.text, edit.newEnd),
+      });
+      oldTree = cached.tree;
+    }
+    const parsed = await this.parser.parse(ctx.languageId, window.text, { oldTree, timeCapMs: GUARDS.parseTimeCapMs });
+    if (cached) {
+      cached.tree.delete();
+      this.cache.delete(key);
+    }
+    if (!parsed) return { parseMs: GUARDS.parseTimeCapMs, why: `parse exceeded ${GUARDS.parseTimeCapMs} ms` };
+    this.cache.set(key, { languageId: ctx.languageId, startLine: window.startLine, text: window.text, tree: parsed.tree });
+    while (this.cache.size > CACHED_DOCUMENTS) {
+      const [oldestKey, oldest] = this.cache.entries().next().value as [string, CachedTree];
+      oldest.tree.delete();
+      this.cache.delete(oldestKey);
+    }
+    return { tree: parsed.tree, parseMs: parsed.parseMs };
+  }
+
+  private commonFeatures(ctx: RequestContext, window: TextWindow, cursor: number, hasSelection: boolean, verdict: InputVerdict) {
+    const cursorLocal = ctx.selection.active.line - window.startLine;
+    const line = lineText(window, cursorLocal);
+    const column = cursor - window.lineStarts[Math.max(0, Math.min(cursorLocal, window.lineStarts.length - 1))];
+    const firstLocal = Math.min(ctx.selection.start.line, ctx.selection.end.line) - window.startLine;
+    const lastLocal = Math.max(ctx.selection.start.line, ctx.selection.end.line) - window.startLine;
+    return {
+      cursorLocal,
+      line,
+      column,
+      firstLocal,
+      lastLocal,
+      cursorLineBlank: isBlank(line),
+      textAfterCursor: line.slice(column).trim().length > 0,
+      selectionLines: hasSelection ? lastLocal - firstLocal + 1 : 0,
+      generated: verdict.generated,
+      minified: verdict.minified,
+      binary: verdict.binary,
+    };
+  }
+
+  private diagnosticErrors(ctx: RequestContext, firstLine: number, lastLine: number): number {
+    return ctx.diagnostics.filter(
+      (d) => d.severity === 'error' && d.range.end.line >= firstLine && d.range.start.line <= lastLine,
+    ).length;
+  }
+
+  private treeFeatures(
+    ctx: RequestContext,
+    window: TextWindow,
+    tree: Tree,
+    cursor: number,
+    selection: Span,
+    hasSelection: boolean,
+    verdict: InputVerdict,
+  ): Features {
+    const common = this.commonFeatures(ctx, window, cursor, hasSelection, verdict);
+    const enclosing = findEnclosingUnit(tree, hasSelection ? selection.start : cursor, hasSelection ? selection.end : cursor);
+    const rowOf = (offset: number) => rowAt(window, offset);
+    const unitStartLocal = enclosing ? rowOf(enclosing.startIndex) : undefined;
+    const region: Span = hasSelection
+      ? selection
+      : enclosing
+        ? { start: enclosing.startIndex, end: enclosing.endIndex }
+        : {
+            start: window.lineStarts[Math.max(0, common.cursorLocal - 10)] ?? 0,
+            end: window.lineStarts[Math.min(window.lineStarts.length - 1, common.cursorLocal + 10)] ?? window.text.length,
+          };
+    const analysis = analyseTree(tree, window, cursor, selection, region, enclosing);
+    const textEmpty = !hasSelection && emptyBlockByText(window, common.cursorLocal, unitStartLocal);
+    let errors = analysis.errors;
+    if (textEmpty) {
+      // A body that is still to be written is an error to the parser (Python) but not to the user.
+      const headerStart = window.lineStarts[Math.max(0, (unitStartLocal ?? common.cursorLocal) - 1)] ?? 0;
+      const nextLine = window.lineStarts[Math.min(window.lineStarts.length - 1, common.cursorLocal + 2)] ?? window.text.length;
+      errors = errors.filter((e) => e.end < headerStart || e.start > nextLine);
+    }
+    const unitText = enclosing ? window.text.slice(enclosing.startIndex, enclosing.endIndex) : '';
+    const regionText = window.text.slice(region.start, region.end);
+    const regionFirstLine = window.startLine + rowOf(region.start);
+    const regionLastLine = regionFirstLine + (regionText.match(/\n/g)?.length ?? 0);
+    const unit: UnitInfo | undefined = enclosing
+      ? {
+          kind: enclosing.kind,
+          name: enclosing.name,
+          startLine: window.startLine + (unitStartLocal ?? 0),
+          endLine: window.startLine + (unitStartLocal ?? 0) + (unitText.match(/\n/g)?.length ?? 0),
+          lines: (unitText.match(/\n/g)?.length ?? 0) + 1,
+          tokens: countTokens(unitText),
+        }
+      : undefined;
+    const aboveLocal = (hasSelection ? common.firstLocal : common.cursorLocal) - 1;
+    const aboveText = lineText(window, aboveLocal);
+    let commentAbove = false;
+    if (aboveLocal >= 0 && !isBlank(aboveText)) {
+      const firstChar = window.lineStarts[aboveLocal] + (aboveText.length - aboveText.trimStart().length);
+      const node = tree.rootNode.descendantForIndex(firstChar);
+      commentAbove = (node !== null && isCommentKind(node.type)) || isCommentLine(aboveText, ctx.languageId);
+    }
+    return {
+      ...pick(common),
+      nodeKind: analysis.nodeKind,
+      ancestorKinds: analysis.ancestorKinds,
+      unit,
+      enclosingClass: analysis.enclosingClass,
+      inComment: analysis.inComment,
+      inString: analysis.inString,
+      emptyBlock: !hasSelection && !analysis.inComment && !analysis.inString && (analysis.emptyBlock || textEmpty),
+      commentAbove,
+      wholeNodeSelection: analysis.wholeNodeSelection,
+      syntaxErrors: errors.length,
+      diagnosticErrors: this.diagnosticErrors(ctx, regionFirstLine, regionLastLine),
+      nestingDepth: analysis.nestingDepth,
+      branchCount: analysis.branchCount,
+      identifiers: countIdentifiers(unitText || regionText),
+      formatIrregularity: hasSelection ? formatIrregularity(tree, window, selection) : 0,
+    };
+  }
+
+  private textFeatures(
+    ctx: RequestContext,
+    window: TextWindow,
+    cursor: number,
+    selection: Span,
+    hasSelection: boolean,
+    verdict: InputVerdict,
+  ): Features {
+    const common = this.commonFeatures(ctx, window, cursor, hasSelection, verdict);
+    const firstLocal = hasSelection ? common.firstLocal : Math.max(0, common.cursorLocal - 15);
+    const lastLocal = hasSelection ? common.lastLocal : Math.min(window.lineStarts.length - 1, common.cursorLocal + 15);
+    const regionLines: string[] = [];
+    // Binary or minified text is never scanned line by line beyond what the window holds.
+    for (let i = firstLocal; i <= lastLocal && !verdict.binary; i++) regionLines.push(lineText(window, i));
+    const regionText = hasSelection ? window.text.slice(selection.start, selection.end) : regionLines.join('\n');
+    const scanned = verdict.binary || verdict.minified ? { inString: false, inComment: false } : scanLine(common.line, common.column, ctx.languageId);
+    const above = lineText(window, (hasSelection ? common.firstLocal : common.cursorLocal) - 1);
+    const inComment = scanned.inComment || (!verdict.binary && inBlockComment(window.text, cursor, ctx.languageId));
+    const depth = Math.round(indentWidth(common.line) / 4);
+    return {
+      ...pick(common),
+      nodeKind: 'text',
+      ancestorKinds: [],
+      unit: {
+        kind: 'lines',
+        startLine: window.startLine + firstLocal,
+        endLine: window.startLine + lastLocal,
+        lines: lastLocal - firstLocal + 1,
+        tokens: verdict.binary ? 0 : countTokens(regionText),
+      },
+      inComment,
+      inString: scanned.inString,
+      emptyBlock: !hasSelection && !inComment && !verdict.binary && emptyBlockByText(window, common.cursorLocal),
+      commentAbove: isCommentLine(above, ctx.languageId),
+      wholeNodeSelection: false,
+      syntaxErrors: hasSelection && !verdict.binary ? unbalancedBrackets(regionText, ctx.languageId) : 0,
+      diagnosticErrors: this.diagnosticErrors(ctx, window.startLine + firstLocal, window.startLine + lastLocal),
+      nestingDepth: depth,
+      branchCount: verdict.binary ? 0 : (regionText.match(/\b(if|else|elif|for|while|case|catch|except|switch|when|unless|until)\b/g)?.length ?? 0),
+      identifiers: verdict.binary ? 0 : countIdentifiers(regionText),
+      formatIrregularity:
+        hasSelection && !verdict.binary
+          ? Math.min(1, spacingIrregularity(regionLines) + textOnlyIndentIrregularity(regionLines))
+          : 0,
+    };
+  }
+}
+
+function pick(common: {
+  cursorLineBlank: boolean;
+  textAfterCursor: boolean;
+  selectionLines: number;
+  generated: boolean;
+  minified: boolean;
+  binary: boolean;
+}) {
+  const { cursorLineBlank, textAfterCursor, selectionLines, generated, minified, binary } = common;
+  return { cursorLineBlank, textAfterCursor, selectionLines, generated, minified, binary };
+}

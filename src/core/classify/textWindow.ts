@@ -1,0 +1,86 @@
+import { GUARDS } from './inputGuards';
+
+/**
+ * A slice of whole lines around the cursor: what gets parsed and analysed. Offsets are positions
+ * in the window's `text`; `startLine` is its first line in the document.
+ */
+export interface TextWindow {
+  text: string;
+  startLine: number;
+  /** True when the window starts at the document's first line / ends at its last. */
+  atStart: boolean;
+  atEnd: boolean;
+  lineStarts: number[];
+}
+
+export function lineStartsOf(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+/** Offset in `window.text` of a document position (clamped to the window). */
+export function windowOffset(window: TextWindow, line: number, character: number): number {
+  const local = Math.min(Math.max(line - window.startLine, 0), window.lineStarts.length - 1);
+  const start = window.lineStarts[local];
+  const end = local + 1 < window.lineStarts.length ? window.lineStarts[local + 1] - 1 : window.text.length;
+  return Math.min(start + Math.max(character, 0), end);
+}
+
+export function lineText(window: TextWindow, localLine: number): string {
+  if (localLine < 0 || localLine >= window.lineStarts.length) return '';
+  const start = window.lineStarts[localLine];
+  const end = localLine + 1 < window.lineStarts.length ? window.lineStarts[localLine + 1] - 1 : window.text.length;
+  return window.text.slice(start, end);
+}
+
+/**
+ * Cuts the window around `[firstLine, lastLine]` (the cursor or selection) from `text`, whose first
+ * line is `textStartLine` in the document. `lineStarts` may be passed when the caller has them.
+ * The window's edges are snapped to multiples of 50 lines so that, while the user types, the
+ * same window (and its cached tree) keeps serving the requests.
+ */
+export function cutWindow(
+  text: string,
+  textStartLine: number,
+  firstLine: number,
+  lastLine: number,
+  lineStarts: number[] = lineStartsOf(text),
+): TextWindow {
+  const lines = lineStarts.length;
+  const localFirst = Math.min(Math.max(firstLine - textStartLine, 0), lines - 1);
+  const localLast = Math.min(Math.max(lastLine - textStartLine, localFirst), lines - 1);
+  let from = Math.max(0, Math.floor((localFirst - GUARDS.windowLinesBefore) / 50) * 50);
+  let to = Math.min(lines - 1, Math.ceil((localLast + GUARDS.windowLinesAfter) / 50) * 50);
+  const offsetOf = (line: number) => lineStarts[line];
+  const endOf = (line: number) => (line + 1 < lines ? lineStarts[line + 1] - 1 : text.length);
+  // Narrow a window that is too large (long lines), keeping the request in the middle.
+  while (endOf(to) - offsetOf(from) > GUARDS.maxWindowChars && (from < localFirst || to > localLast)) {
+    const before = localFirst - from;
+    const after = to - localLast;
+    if (before >= after && from < localFirst) from += Math.max(1, Math.ceil(before / 4));
+    else if (to > localLast) to -= Math.max(1, Math.ceil(after / 4));
+    else break;
+  }
+  const start = offsetOf(from);
+  const slice = text.slice(start, endOf(to));
+  return {
+    text: slice,
+    startLine: from + textStartLine,
+    atStart: from === 0 && textStartLine === 0,
+    atEnd: to === lines - 1,
+    lineStarts: lineStarts.slice(from, to + 1).map((offset) => offset - start),
+  };
+}
+
+/** Zero-based line within the window of an offset in `window.text`. */
+export function rowAt(window: TextWindow, offset: number): number {
+  let lo = 0;
+  let hi = window.lineStarts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (window.lineStarts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}

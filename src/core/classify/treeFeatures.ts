@@ -1,0 +1,260 @@
+import type { Node, Tree } from 'web-tree-sitter';
+import type { EnclosingUnit } from './enclosingUnit';
+import {
+  BLOCK_KINDS,
+  CLASS_KINDS,
+  CLOSING_TOKENS,
+  FUNCTION_KINDS,
+  isBranchKind,
+  isCommentKind,
+  isInterpolationKind,
+  isStringKind,
+} from './nodeKinds';
+import { indentWidth } from './textFeatures';
+import type { TextWindow } from './textWindow';
+
+export interface Span {
+  start: number;
+  end: number;
+}
+
+export interface TreeAnalysis {
+  nodeKind: string;
+  ancestorKinds: string[];
+  enclosingClass?: string;
+  inComment: boolean;
+  inString: boolean;
+  /** The innermost block around the cursor has no statements. */
+  emptyBlock: boolean;
+  nestingDepth: number;
+  branchCount: number;
+  /** ERROR / MISSING nodes overlapping the region, as window offsets. */
+  errors: Span[];
+  wholeNodeSelection: boolean;
+}
+
+const MAX_ANCESTORS = 8;
+
+function ancestors(node: Node | null): Node[] {
+  const out: Node[] = [];
+  for (let n = node; n; n = n.parent) out.push(n);
+  return out;
+}
+
+/** A Python-style docstring: a string that is the first statement of a module, class or function body. */
+function isDocstring(node: Node): boolean {
+  if (node.type !== 'string') return false;
+  const statement = node.parent;
+  if (statement?.type !== 'expression_statement') return false;
+  const body = statement.parent;
+  if (!body || body.firstNamedChild?.id !== statement.id) return false;
+  return body.type === 'module' || (body.type === 'block' && (body.parent?.type === 'function_definition' || body.parent?.type === 'class_definition'));
+}
+
+function isLineComment(node: Node): boolean {
+  const text = node.text;
+  return !text.endsWith('*/') && !text.endsWith('-->') && !text.endsWith('=end');
+}
+
+/** Where the cursor is, lexically: in a comment (or docstring), in a string literal, or in code. */
+function lexicalPlace(tree: Tree, cursor: number): { inComment: boolean; inString: boolean } {
+  const probes = [tree.rootNode.descendantForIndex(cursor), cursor > 0 ? tree.rootNode.descendantForIndex(cursor - 1) : null];
+  for (const probe of probes) {
+    for (const node of ancestors(probe)) {
+      if (isInterpolationKind(node.type)) break;
+      if (isCommentKind(node.type)) {
+        const inside = node.startIndex < cursor && (cursor < node.endIndex || (cursor === node.endIndex && isLineComment(node)));
+        if (inside) return { inComment: true, inString: false };
+      }
+      if (isStringKind(node.type) && node.startIndex < cursor && cursor < node.endIndex) {
+        return isDocstring(node) ? { inComment: true, inString: false } : { inComment: false, inString: true };
+      }
+    }
+  }
+  return { inComment: false, inString: false };
+}
+
+function isBlockNode(node: Node): boolean {
+  return BLOCK_KINDS.has(node.type) || node.parent?.childForFieldName('body')?.id === node.id;
+}
+
+/** Collects ERROR and MISSING nodes that overlap `region`, descending only where errors are. */
+function collectErrors(node: Node, region: Span, out: Span[]): void {
+  if (out.length >= 50 || node.endIndex < region.start || node.startIndex > region.end) return;
+  if (node.isError || node.isMissing) {
+    out.push({ start: node.startIndex, end: node.endIndex });
+    return;
+  }
+  if (!node.hasError) return;
+  for (const child of node.children) if (child) collectErrors(child, region, out);
+}
+
+function countBranches(node: Node, limit = 200): number {
+  const cursor = node.walk();
+  let count = 0;
+  try {
+    for (;;) {
+      if (isBranchKind(cursor.nodeType)) count++;
+      if (count >= limit) return count;
+      if (cursor.gotoFirstChild()) continue;
+      while (!cursor.gotoNextSibling()) {
+        if (!cursor.gotoParent()) return count;
+      }
+    }
+  } finally {
+    cursor.delete();
+  }
+}
+
+/** Trims whitespace off a selection, then asks whether one node spans exactly what is left. */
+function selectsWholeNode(tree: Tree, text: string, selection: Span): boolean {
+  let { start, end } = selection;
+  while (start < end && /\s/.test(text[start])) start++;
+  while (end > start && /\s/.test(text[end - 1])) end--;
+  if (start >= end) return false;
+  for (let node: Node | null = tree.rootNode.descendantForIndex(start, end); node; node = node.parent) {
+    if (node.startIndex === start && node.endIndex === end) return true;
+    if (node.startIndex < start || node.endIndex > end) return false;
+  }
+  return false;
+}
+
+export function analyseTree(
+  tree: Tree,
+  window: TextWindow,
+  cursor: number,
+  selection: Span,
+  region: Span,
+  unit: EnclosingUnit | undefined,
+): TreeAnalysis {
+  const atCursor = tree.rootNode.namedDescendantForIndex(cursor);
+  const chain = ancestors(atCursor).filter((n) => n.isNamed);
+  let unitNode: Node | null = null;
+  if (unit) {
+    for (let n: Node | null = tree.rootNode.descendantForIndex(unit.startIndex, unit.endIndex); n; n = n.parent) {
+      if (n.startIndex === unit.startIndex && n.endIndex === unit.endIndex && n.type === unit.kind) {
+        unitNode = n;
+        break;
+      }
+    }
+  }
+  const classNode = chain.find((n) => CLASS_KINDS.has(n.type));
+  const blocks = chain.filter(isBlockNode);
+  const innermostBlock = blocks.find((b) => b.startIndex < cursor && cursor < b.endIndex);
+  const emptyBlock =
+    !!innermostBlock && innermostBlock.namedChildren.every((child) => !child || isCommentKind(child.type));
+  const errors: Span[] = [];
+  collectErrors(tree.rootNode, region, errors);
+  // Errors at a window edge come from cutting the text there, not from the code.
+  const edgeFree = errors.filter(
+    (e) => (window.atStart || e.start > 0) && (window.atEnd || e.end < window.text.length),
+  );
+  return {
+    nodeKind: atCursor?.type ?? 'unknown',
+    ancestorKinds: chain.slice(0, MAX_ANCESTORS).map((n) => n.type),
+    enclosingClass: classNode?.childForFieldName('name')?.text ?? undefined,
+    ...lexicalPlace(tree, cursor),
+    emptyBlock,
+    nestingDepth: blocks.length,
+    branchCount: unitNode ? countBranches(unitNode) : 0,
+    errors: edgeFree,
+    wholeNodeSelection: selection.end > selection.start && selectsWholeNode(tree, window.text, selection),
+  };
+}
+
+interface Leaf {
+  row: number;
+  start: number;
+  end: number;
+  type: string;
+}
+
+function leavesIn(tree: Tree, region: Span): Leaf[] {
+  const leaves: Leaf[] = [];
+  const cursor = tree.walk();
+  try {
+    for (;;) {
+      const overlaps = cursor.endIndex > region.start && cursor.startIndex < region.end;
+      const isLeaf = overlaps && (cursor.currentNode.childCount === 0 || isCommentKind(cursor.nodeType) || isStringKind(cursor.nodeType));
+      if (isLeaf) {
+        leaves.push({ row: cursor.startPosition.row, start: cursor.startIndex, end: cursor.endIndex, type: cursor.nodeType });
+      } else if (overlaps && cursor.gotoFirstChild()) {
+        continue;
+      }
+      while (!cursor.gotoNextSibling()) {
+        if (!cursor.gotoParent()) return leaves;
+      }
+    }
+  } finally {
+    cursor.delete();
+  }
+}
+
+const SPACED_OPERATORS = new Set(['=', '==', '===', '!=', '!==', '+=', '-=', '*=', '/=', '=>', '&&', '||', '<=', '>=', ':=', '->']);
+
+/** Nesting level of a line: distinct earlier lines that opened a construct still open here. */
+function levelOf(tree: Tree, leaf: Leaf): number {
+  const rows = new Set<number>();
+  for (let n: Node | null = tree.rootNode.descendantForIndex(leaf.start, leaf.end); n; n = n.parent) {
+    if (n.startPosition.row < leaf.row) rows.add(n.startPosition.row);
+  }
+  return rows.size - (CLOSING_TOKENS.has(leaf.type) ? 1 : 0);
+}
+
+/**
+ * Share of lines in `region` whose layout breaks the style of the code around them: indentation
+ * that does not follow the nesting (lines of one level indented differently, or a deeper level
+ * not indented further), or irregular spacing between tokens on a line.
+ */
+export function formatIrregularity(tree: Tree, window: TextWindow, region: Span): number {
+  const leaves = leavesIn(tree, region);
+  const byRow = new Map<number, Leaf[]>();
+  for (const leaf of leaves) {
+    const row = byRow.get(leaf.row) ?? [];
+    row.push(leaf);
+    byRow.set(leaf.row, row);
+  }
+  if (byRow.size === 0) return 0;
+  const lines: { row: number; indent: number; level: number; spacingOdd: boolean }[] = [];
+  for (const [row, rowLeaves] of byRow) {
+    const lineStart = window.lineStarts[row] ?? 0;
+    const first = rowLeaves[0];
+    // A line that starts inside a multi-line string or comment has no layout of its own.
+    if (first.start < lineStart) continue;
+    const lineTextUpToLeaf = window.text.slice(lineStart, first.start);
+    if (lineTextUpToLeaf.trim()) continue;
+    let spacingOdd = false;
+    for (let i = 1; i < rowLeaves.length; i++) {
+      const a = rowLeaves[i - 1];
+      const b = rowLeaves[i];
+      if (b.row !== a.row || isCommentKind(b.type)) continue;
+      const gap = b.start - a.end;
+      if (gap >= 2 || (a.type === ',' && gap === 0)) spacingOdd = true;
+      if (SPACED_OPERATORS.has(b.type) && i + 1 < rowLeaves.length && rowLeaves[i + 1].row === b.row) {
+        const after = rowLeaves[i + 1].start - b.end;
+        if ((gap === 0) !== (after === 0)) spacingOdd = true;
+      }
+    }
+    lines.push({ row, indent: indentWidth(lineTextUpToLeaf), level: levelOf(tree, first), spacingOdd });
+  }
+  if (lines.length === 0) return 0;
+  // The usual indentation of each level, and levels that are not indented deeper than the one above.
+  const modal = new Map<number, number>();
+  const counts = new Map<string, number>();
+  for (const l of lines) counts.set(`${l.level}:${l.indent}`, (counts.get(`${l.level}:${l.indent}`) ?? 0) + 1);
+  for (const [key, count] of counts) {
+    const [level, indent] = key.split(':').map(Number);
+    const best = modal.get(level);
+    if (best === undefined || count > (counts.get(`${level}:${best}`) ?? 0)) modal.set(level, indent);
+  }
+  const odd = lines.filter((l) => {
+    const expected = modal.get(l.level) ?? l.indent;
+    const outer = modal.get(l.level - 1);
+    return l.spacingOdd || l.indent !== expected || (outer !== undefined && l.indent <= outer && l.level > 0);
+  }).length;
+  return odd / lines.length;
+}
+
+export function isFunctionKind(type: string): boolean {
+  return FUNCTION_KINDS.has(type);
+}
