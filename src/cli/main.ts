@@ -5,7 +5,9 @@ import { parseArgs } from 'node:util';
 import { runChatAttempt } from '../core/actions/runChatAttempt';
 import { TreeSitterLoader } from '../core/classify/treeSitterLoader';
 import { parseSettings, type ParsedSettings, type SettingKey } from '../core/config/settingsSchema';
-import { TASKS, type RequestContext, type Task } from '../core/context/requestContext';
+import { TASKS, type DiagnosticInfo, type RequestContext, type Task } from '../core/context/requestContext';
+import type { Classification, ClassifyMode } from '../core/classify/classification';
+import { Classifier } from '../core/classify/classifier';
 import type { Logger } from '../core/log/logger';
 import { DIRECTIVE_HEADER_LINES, directiveRefusal, readFileDirectives } from '../core/policy/fileDirectives';
 import { OpenAIChatProvider } from '../core/providers/openaiChatProvider';
@@ -21,6 +23,11 @@ Usage:
   coderoute explain FILE [--line N] [--language ID] [--settings FILE]
       Explain the function around line N (1-based) of FILE, streaming the answer to stdout.
       The key comes from CODEROUTE_API_KEY_<PROVIDER> (e.g. CODEROUTE_API_KEY_OPENAI).
+
+  coderoute classify FILE --line L --col C [--sel L1:C1-L2:C2] [--command MODE] [--diagnostics FILE.json] [--lang ID]
+      Classify a request at a position (1-based) and print one JSON object. MODE is
+      explain|format|generate|debug (a command), auto (infer the command) or inline (default auto).
+      The diagnostics file is a JSON list of {"line", "endLine"?, "message", "severity"} (1-based).
 
 Options:
   --settings FILE   a JSON file with "coderoute.*" keys, as in VS Code's settings.json
@@ -116,6 +123,89 @@ async function explain(file: string, line: number, languageId: string | undefine
   return 0;
 }
 
+const MODES: readonly ClassifyMode[] = ['explain', 'format', 'generate', 'debug', 'auto', 'inline'];
+
+function positiveInt(value: string | undefined, name: string): number {
+  const n = Number(value);
+  if (value === undefined || !Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a whole number from 1`);
+  return n;
+}
+
+function readDiagnostics(file: string | undefined): DiagnosticInfo[] {
+  if (!file) return [];
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`cannot read diagnostics ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (!Array.isArray(raw)) throw new UsageError(`diagnostics ${file} must hold a JSON list`);
+  return raw.map((d: { line?: unknown; endLine?: unknown; message?: unknown; severity?: unknown }, i) => {
+    if (typeof d?.line !== 'number' || d.line < 1) throw new UsageError(`diagnostics[${i}].line must be a line number from 1`);
+    const endLine = typeof d.endLine === 'number' ? d.endLine : d.line;
+    const severity = d.severity === 'warning' || d.severity === 'info' || d.severity === 'hint' ? d.severity : 'error';
+    return {
+      range: { start: { line: d.line - 1, character: 0 }, end: { line: endLine - 1, character: Number.MAX_SAFE_INTEGER } },
+      message: typeof d.message === 'string' ? d.message : '',
+      severity,
+    };
+  });
+}
+
+async function classifyFile(
+  file: string,
+  values: { line?: string; col?: string; sel?: string; command?: string; diagnostics?: string; lang?: string },
+  logger: Logger,
+): Promise<Classification> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const languageId = values.lang ?? LANGUAGE_BY_EXTENSION[path.extname(file).toLowerCase()];
+  if (!languageId) throw new UsageError(`cannot tell the language of ${file}; pass --lang (for example --lang python)`);
+  if (!/^[a-z][a-z0-9+#-]*$/.test(languageId)) throw new UsageError(`unknown language "${languageId}"`);
+  const mode = (values.command ?? 'auto') as ClassifyMode;
+  if (!MODES.includes(mode)) throw new UsageError(`--command must be one of ${MODES.join(', ')}`);
+  const lines = text.split('\n');
+  const position = (line: number, col: number, what: string) => {
+    if (line > lines.length) throw new UsageError(`${what} line ${line} is past the end of ${file} (${lines.length} lines)`);
+    if (col > lines[line - 1].length + 1) throw new UsageError(`${what} column ${col} is past the end of line ${line} (${lines[line - 1].length + 1} columns)`);
+    return { line: line - 1, character: col - 1 };
+  };
+  const cursor = position(positiveInt(values.line, '--line'), positiveInt(values.col ?? '1', '--col'), 'cursor');
+  let start = cursor;
+  let end = cursor;
+  if (values.sel) {
+    const m = /^(\d+):(\d+)-(\d+):(\d+)$/.exec(values.sel);
+    if (!m) throw new UsageError('--sel must look like L1:C1-L2:C2');
+    start = position(Number(m[1]), Number(m[2]), 'selection start');
+    end = position(Number(m[3]), Number(m[4]), 'selection end');
+    if (end.line < start.line || (end.line === start.line && end.character < start.character)) throw new UsageError('--sel ends before it starts');
+  }
+  const ctx: RequestContext = {
+    requestId: randomUUID(),
+    command: undefined,
+    languageId,
+    path: file,
+    text,
+    textStartLine: 0,
+    headerText: lines.slice(0, DIRECTIVE_HEADER_LINES).join('\n'),
+    selection: { start, end, active: values.sel ? end : cursor },
+    diagnostics: readDiagnostics(values.diagnostics),
+    workspaceTrusted: true,
+  };
+  const loader = new TreeSitterLoader(path.join(__dirname, 'wasm'), logger);
+  const classifier = new Classifier(loader, logger);
+  try {
+    return await classifier.classify(ctx, mode);
+  } finally {
+    classifier.dispose();
+    loader.dispose();
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -126,6 +216,11 @@ export async function main(argv: string[]): Promise<number> {
         task: { type: 'string' },
         settings: { type: 'string' },
         line: { type: 'string' },
+        col: { type: 'string' },
+        sel: { type: 'string' },
+        command: { type: 'string' },
+        diagnostics: { type: 'string' },
+        lang: { type: 'string' },
         language: { type: 'string' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -152,6 +247,12 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'route') {
       const decision = routeByTask(randomUUID(), asTask(values.task), settings.settings);
       process.stdout.write(`${JSON.stringify(decision, null, 2)}\n`);
+      return 0;
+    }
+    if (command === 'classify') {
+      if (rest.length !== 1) throw new UsageError('classify takes one FILE');
+      const result = await classifyFile(rest[0], values, logger);
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       return 0;
     }
     if (command === 'explain') {

@@ -17,7 +17,7 @@ import {
   spacingIrregularity,
   unbalancedBrackets,
 } from './textFeatures';
-import { analyseTree, formatIrregularity, type Span } from './treeFeatures';
+import { analyseTree, formatIrregularity, outermostFunction, type Span } from './treeFeatures';
 import type { TreeSitterLoader } from './treeSitterLoader';
 import { cutWindow, lineStartsOf, lineText, rowAt, windowOffset, type TextWindow } from './textWindow';
 import { isCommentKind } from './nodeKinds';
@@ -28,6 +28,9 @@ interface CachedTree {
   text: string;
   tree: Tree;
 }
+
+/** Lines either side of the cursor in which a syntax error is taken to be the user's concern. */
+const ERROR_CONTEXT_LINES = 25;
 
 /** Documents whose last window's tree is kept for incremental reparsing. */
 const CACHED_DOCUMENTS = 8;
@@ -222,7 +225,14 @@ export class Classifier {
             start: window.lineStarts[Math.max(0, common.cursorLocal - 10)] ?? 0,
             end: window.lineStarts[Math.min(window.lineStarts.length - 1, common.cursorLocal + 10)] ?? window.text.length,
           };
-    const analysis = analyseTree(tree, window, cursor, selection, region, enclosing);
+    // Errors count when they are in the selection, or in the function around the cursor or near it.
+    const near = (delta: number) =>
+      window.lineStarts[Math.max(0, Math.min(window.lineStarts.length - 1, common.cursorLocal + delta))] ?? 0;
+    const outer = outermostFunction(tree, cursor);
+    const errorRegion: Span = hasSelection
+      ? selection
+      : { start: Math.min(outer?.start ?? Infinity, near(-ERROR_CONTEXT_LINES)), end: Math.max(outer?.end ?? 0, near(ERROR_CONTEXT_LINES)) };
+    const analysis = analyseTree(tree, window, cursor, selection, errorRegion, enclosing);
     const textEmpty = !hasSelection && emptyBlockByText(window, common.cursorLocal, unitStartLocal);
     let errors = analysis.errors;
     if (textEmpty) {
@@ -269,7 +279,7 @@ export class Classifier {
       nestingDepth: analysis.nestingDepth,
       branchCount: analysis.branchCount,
       identifiers: countIdentifiers(unitText || regionText),
-      formatIrregularity: hasSelection ? formatIrregularity(tree, window, selection) : 0,
+      formatIrregularity: hasSelection ? formatIrregularity(tree, window, selection, ctx.languageId) : 0,
     };
   }
 

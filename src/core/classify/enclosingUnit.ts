@@ -27,7 +27,7 @@ export function findEnclosingUnit(tree: Tree, start: number, end: number = start
         node.endPosition.row - node.startPosition.row < 3 &&
         node.parent?.type === 'arguments';
       if (!isInlineCallback) return unitOf(node);
-    } else if (CLASS_KINDS.has(node.type)) {
+    } else if (CLASS_KINDS.has(node.type) && node.parent) {
       return unitOf(node);
     }
     node = node.parent;

@@ -41,11 +41,12 @@ export function lineCommentMarkers(languageId: string): string[] {
 
 const usesBlockComments = (languageId: string) => (LINE_COMMENT[languageId] ?? ['//']).includes('//');
 
+/** Indentation in columns; a tab advances to the next multiple of 8, as in files that mix tabs and spaces. */
 export function indentWidth(line: string): number {
   let width = 0;
   for (const ch of line) {
     if (ch === ' ') width += 1;
-    else if (ch === '\t') width += 4;
+    else if (ch === '\t') width = (Math.floor(width / 8) + 1) * 8;
     else break;
   }
   return width;

@@ -35,6 +35,16 @@ export function lineText(window: TextWindow, localLine: number): string {
 }
 
 /**
+ * A line that starts a top-level declaration (or closes one): a window that starts there does not
+ * start inside a string, a comment or a function, which would turn the parse inside out.
+ */
+const TOP_LEVEL =
+  /^(?:export\s|import\s|from\s|def\s|async\s+def\s|class\s|@\w|function[\s*]|const\s|let\s|var\s|interface\s|type\s|enum\s|namespace\s|module\s|public\s|private\s|protected\s|static\s|abstract\s|final\s|package\s|fn\s|pub\s|impl\s|struct\s|use\s|func\s|#include|#define|template\s*<|using\s|typedef\s|if\s+__name__|\}\s*;?\s*$)/;
+
+/** Lines searched upwards from the window's nominal start for a top-level line to start at. */
+const SNAP_SEARCH_LINES = 200;
+
+/**
  * Cuts the window around `[firstLine, lastLine]` (the cursor or selection) from `text`, whose first
  * line is `textStartLine` in the document. `lineStarts` may be passed when the caller has them.
  * The window's edges are snapped to multiples of 50 lines so that, while the user types, the
@@ -54,6 +64,13 @@ export function cutWindow(
   let to = Math.min(lines - 1, Math.ceil((localLast + GUARDS.windowLinesAfter) / 50) * 50);
   const offsetOf = (line: number) => lineStarts[line];
   const endOf = (line: number) => (line + 1 < lines ? lineStarts[line + 1] - 1 : text.length);
+  for (let line = from; line > 0 && line >= from - SNAP_SEARCH_LINES; line--) {
+    const head = text.slice(offsetOf(line), Math.min(endOf(line), offsetOf(line) + 40));
+    if (TOP_LEVEL.test(head)) {
+      from = head.startsWith('}') ? Math.min(line + 1, from) : line;
+      break;
+    }
+  }
   // Narrow a window that is too large (long lines), keeping the request in the middle.
   while (endOf(to) - offsetOf(from) > GUARDS.maxWindowChars && (from < localFirst || to > localLast)) {
     const before = localFirst - from;

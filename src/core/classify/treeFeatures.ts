@@ -3,7 +3,6 @@ import type { EnclosingUnit } from './enclosingUnit';
 import {
   BLOCK_KINDS,
   CLASS_KINDS,
-  CLOSING_TOKENS,
   FUNCTION_KINDS,
   isBranchKind,
   isCommentKind,
@@ -192,21 +191,66 @@ function leavesIn(tree: Tree, region: Span): Leaf[] {
 
 const SPACED_OPERATORS = new Set(['=', '==', '===', '!=', '!==', '+=', '-=', '*=', '/=', '=>', '&&', '||', '<=', '>=', ':=', '->']);
 
-/** Nesting level of a line: distinct earlier lines that opened a construct still open here. */
-function levelOf(tree: Tree, leaf: Leaf): number {
-  const rows = new Set<number>();
-  for (let n: Node | null = tree.rootNode.descendantForIndex(leaf.start, leaf.end); n; n = n.parent) {
-    if (n.startPosition.row < leaf.row) rows.add(n.startPosition.row);
+/** Tokens that open a level of indentation, and what closes each. */
+const OPENERS = new Set(['(', '[', '{', '${', '$(', 'then', 'do', 'else']);
+const CLOSES: Readonly<Record<string, string[]>> = {
+  ')': ['(', '$('],
+  ']': ['['],
+  '}': ['{', '${'],
+  fi: ['then', 'else'],
+  done: ['do'],
+  else: ['then'],
+  elif: ['then'],
+};
+
+/**
+ * The indentation level of each line in `leaves` (grouped by row, in order): how many distinct
+ * earlier lines left a bracket (or `then` / `do`) open. Leading closers count as closed, so a
+ * closing line sits at the level of the line that opened it.
+ */
+function levelsByRow(rows: Leaf[][]): Map<number, number> {
+  const stack: { type: string; row: number }[] = [];
+  const levels = new Map<number, number>();
+  const close = (type: string) => {
+    const opens = CLOSES[type];
+    if (opens && stack.length && opens.includes(stack[stack.length - 1].type)) stack.pop();
+  };
+  for (const row of rows) {
+    let i = 0;
+    while (i < row.length && CLOSES[row[i].type] && !OPENERS.has(row[i].type)) close(row[i++].type);
+    if (i < row.length && row[i].type === 'else') close(row[i].type);
+    levels.set(row[0].row, new Set(stack.map((s) => s.row)).size);
+    for (const leaf of row.slice(i)) {
+      if (CLOSES[leaf.type] && leaf.type !== 'else') close(leaf.type);
+      if (OPENERS.has(leaf.type)) stack.push({ type: leaf.type, row: leaf.row });
+    }
   }
-  return rows.size - (CLOSING_TOKENS.has(leaf.type) ? 1 : 0);
+  return levels;
 }
+
+const CONTROL_STATEMENT = /^(if|else|elif|for|foreach|while|do)(_[a-z]+)*$/;
+
+/**
+ * A statement that is the body of an `if` / loop without braces is indented one level deeper
+ * than its header, though no bracket opened that level.
+ */
+function bracelessBodyLevel(tree: Tree, leaf: Leaf): number {
+  let top: Node | null = tree.rootNode.descendantForIndex(leaf.start, leaf.end);
+  while (top?.parent && top.parent.startPosition.row === leaf.row) top = top.parent;
+  const parent = top?.parent;
+  if (!top || !parent || !top.isNamed || BLOCK_KINDS.has(top.type)) return 0;
+  return CONTROL_STATEMENT.test(parent.type) && parent.startPosition.row < leaf.row ? 1 : 0;
+}
+
+/** Languages where indentation is syntax: changing it changes the program, so it is never "style". */
+const INDENTATION_IS_SYNTAX = new Set(['python']);
 
 /**
  * Share of lines in `region` whose layout breaks the style of the code around them: indentation
  * that does not follow the nesting (lines of one level indented differently, or a deeper level
  * not indented further), or irregular spacing between tokens on a line.
  */
-export function formatIrregularity(tree: Tree, window: TextWindow, region: Span): number {
+export function formatIrregularity(tree: Tree, window: TextWindow, region: Span, languageId: string): number {
   const leaves = leavesIn(tree, region);
   const byRow = new Map<number, Leaf[]>();
   for (const leaf of leaves) {
@@ -215,6 +259,8 @@ export function formatIrregularity(tree: Tree, window: TextWindow, region: Span)
     byRow.set(leaf.row, row);
   }
   if (byRow.size === 0) return 0;
+  const levels = levelsByRow([...byRow.values()]);
+  const checkIndent = !INDENTATION_IS_SYNTAX.has(languageId);
   const lines: { row: number; indent: number; level: number; spacingOdd: boolean }[] = [];
   for (const [row, rowLeaves] of byRow) {
     const lineStart = window.lineStarts[row] ?? 0;
@@ -235,7 +281,8 @@ export function formatIrregularity(tree: Tree, window: TextWindow, region: Span)
         if ((gap === 0) !== (after === 0)) spacingOdd = true;
       }
     }
-    lines.push({ row, indent: indentWidth(lineTextUpToLeaf), level: levelOf(tree, first), spacingOdd });
+    const level = (levels.get(row) ?? 0) + (checkIndent ? bracelessBodyLevel(tree, first) : 0);
+    lines.push({ row, indent: indentWidth(lineTextUpToLeaf), level, spacingOdd });
   }
   if (lines.length === 0) return 0;
   // The usual indentation of each level, and levels that are not indented deeper than the one above.
@@ -250,11 +297,17 @@ export function formatIrregularity(tree: Tree, window: TextWindow, region: Span)
   const odd = lines.filter((l) => {
     const expected = modal.get(l.level) ?? l.indent;
     const outer = modal.get(l.level - 1);
-    return l.spacingOdd || l.indent !== expected || (outer !== undefined && l.indent <= outer && l.level > 0);
+    if (l.spacingOdd) return true;
+    return checkIndent && (l.indent !== expected || (outer !== undefined && l.indent <= outer));
   }).length;
   return odd / lines.length;
 }
 
-export function isFunctionKind(type: string): boolean {
-  return FUNCTION_KINDS.has(type);
+/** The outermost function (or method) around `offset`: where a fix for a nearby error would go. */
+export function outermostFunction(tree: Tree, offset: number): Span | undefined {
+  let found: Span | undefined;
+  for (let n: Node | null = tree.rootNode.descendantForIndex(offset); n; n = n.parent) {
+    if (FUNCTION_KINDS.has(n.type)) found = { start: n.startIndex, end: n.endIndex };
+  }
+  return found;
 }

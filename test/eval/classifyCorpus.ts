@@ -1,0 +1,479 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Node, Tree } from 'web-tree-sitter';
+import type { ClassifiedTask, ClassifyMode } from '../../src/core/classify/classification';
+import { COMMAND_TASKS, INLINE_KINDS } from '../../src/core/classify/classification';
+import { Classifier } from '../../src/core/classify/classifier';
+import { FUNCTION_KINDS, isCommentKind, isInterpolationKind, isStringKind } from '../../src/core/classify/nodeKinds';
+import { TreeSitterLoader } from '../../src/core/classify/treeSitterLoader';
+import type { RequestContext, TextPosition } from '../../src/core/context/requestContext';
+import { silentLogger } from '../../src/core/log/logger';
+import { REPO_ROOT } from '../host/testResults';
+
+/**
+ * Evaluates the classifier on real code nobody here wrote: source files that ship with npm and
+ * Debian packages on this machine. Scenarios are generated from them with a seeded generator, each
+ * labelled by construction (emptied body → generate / complete-block, broken syntax → debug, a
+ * selected function → explain, a scrambled function → format, a cut line → complete-line, cursor in
+ * a comment → complete-comment, cursor in a string → none). Prints per-class precision, recall,
+ * F1, macro-F1 and the confusion matrices. Run: npm run eval:classify [-- --seed N --per-language N]
+ */
+
+interface Source {
+  language: string;
+  files: () => string[];
+}
+
+function walk(dir: string, accept: (file: string) => boolean, recursive = true, limit = 400): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  const visit = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      if (out.length >= limit) return;
+      const full = path.join(d, name);
+      const stat = statSync(full);
+      if (stat.isDirectory()) {
+        if (recursive) visit(full);
+      } else if (accept(full) && stat.size > 500 && stat.size < 400_000) out.push(full);
+    }
+  };
+  visit(dir);
+  return out;
+}
+
+function pythonStdlib(): string {
+  try {
+    return execFileSync('python3', ['-c', "import sysconfig;print(sysconfig.get_paths()['stdlib'])"], { encoding: 'utf8' }).trim();
+  } catch {
+    return '/usr/lib/python3.11';
+  }
+}
+
+/** java.util from the first JDK source archive found, unpacked once into the test cache. */
+function javaSources(): string[] {
+  const jvm = '/usr/lib/jvm';
+  if (!existsSync(jvm)) return [];
+  const zip = readdirSync(jvm)
+    .sort()
+    .map((d) => path.join(jvm, d, 'lib', 'src.zip'))
+    .find((z) => existsSync(z));
+  if (!zip) return [];
+  const dest = path.join(os.homedir(), '.cache', 'coderoute', 'eval-java');
+  if (!existsSync(path.join(dest, 'java.base'))) {
+    mkdirSync(dest, { recursive: true });
+    execFileSync('unzip', ['-q', '-o', zip, 'java.base/java/util/*', '-d', dest]);
+  }
+  return walk(path.join(dest, 'java.base', 'java', 'util'), (f) => f.endsWith('.java'));
+}
+
+const SOURCES: Source[] = [
+  {
+    language: 'typescript',
+    files: () =>
+      [path.join(REPO_ROOT, 'node_modules', 'openai', 'src'), path.join(REPO_ROOT, 'node_modules', 'zod', 'src')].flatMap((d) =>
+        walk(d, (f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.includes('test')),
+      ),
+  },
+  {
+    language: 'javascript',
+    files: () => walk(path.join(REPO_ROOT, 'node_modules', 'eslint', 'lib'), (f) => f.endsWith('.js')),
+  },
+  { language: 'python', files: () => walk(pythonStdlib(), (f) => f.endsWith('.py') && !f.includes('test'), false) },
+  { language: 'java', files: javaSources },
+  { language: 'cpp', files: () => walk('/usr/include/c++/12/bits', (f) => /\.(h|tcc)$/.test(f)) },
+  {
+    language: 'shellscript',
+    files: () => walk('/usr/share/bash-completion/completions', () => true),
+  },
+];
+
+// ---- seeded randomness -------------------------------------------------------------------------
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// ---- scenarios ---------------------------------------------------------------------------------
+
+interface Case {
+  language: string;
+  file: string;
+  kind: string;
+  mode: ClassifyMode;
+  expected: ClassifiedTask;
+  text: string;
+  selection: { start: number; end: number; active: number };
+}
+
+function positionAt(text: string, offset: number): TextPosition {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length - 1;
+  return { line, character: offset - (before.lastIndexOf('\n') + 1) };
+}
+
+function leaves(node: Node): Node[] {
+  const out: Node[] = [];
+  const visit = (n: Node) => {
+    if (n.childCount === 0 || isStringKind(n.type) || isCommentKind(n.type)) out.push(n);
+    else for (const c of n.children) if (c) visit(c);
+  };
+  visit(node);
+  return out;
+}
+
+function bodyOf(fn: Node): Node | null {
+  return fn.childForFieldName('body') ?? fn.namedChildren.find((c) => c && /block|body|compound_statement/.test(c.type)) ?? null;
+}
+
+function lineStartOf(text: string, offset: number): number {
+  return text.lastIndexOf('\n', offset - 1) + 1;
+}
+
+function indentationAt(text: string, offset: number): string {
+  const start = lineStartOf(text, offset);
+  return /^[ \t]*/.exec(text.slice(start))?.[0] ?? '';
+}
+
+const INDENT_SENSITIVE = new Set(['python']);
+const SPACING_SENSITIVE = new Set(['shellscript']);
+
+/** Lines around a candidate function that must parse cleanly: the grammar may lag the language. */
+const CLEAN_MARGIN_LINES = 30;
+
+function errorRowsOf(tree: Tree): number[] {
+  const rows: number[] = [];
+  const visit = (n: Node) => {
+    if (n.isError || n.isMissing) rows.push(n.startPosition.row);
+    else if (n.hasError) for (const c of n.children) if (c) visit(c);
+  };
+  visit(tree.rootNode);
+  return rows;
+}
+
+/**
+ * Candidate functions: a body of 2+ statements, 4-60 lines, and no syntax error in or near them in
+ * the original file, so that the label each scenario gets is the only thing wrong with it.
+ */
+function functionsIn(tree: Tree): Node[] {
+  const out: Node[] = [];
+  const errorRows = errorRowsOf(tree);
+  const clean = (n: Node) =>
+    !errorRows.some((r) => r >= n.startPosition.row - CLEAN_MARGIN_LINES && r <= n.endPosition.row + CLEAN_MARGIN_LINES);
+  const visit = (n: Node) => {
+    if (FUNCTION_KINDS.has(n.type) && clean(n)) {
+      const body = bodyOf(n);
+      const lines = n.endPosition.row - n.startPosition.row + 1;
+      if (body && body.namedChildCount >= 2 && lines >= 4 && lines <= 60) out.push(n);
+    }
+    for (const c of n.namedChildren) if (c) visit(c);
+  };
+  visit(tree.rootNode);
+  return out;
+}
+
+function scramble(text: string, fn: Node, language: string, random: () => number): string | undefined {
+  const start = lineStartOf(text, fn.startIndex);
+  const region = text.slice(start, fn.endIndex);
+  const fnLeaves = leaves(fn);
+  // Spacing: extra spaces at some token boundaries on the same line (never inside strings or comments).
+  const inserts: number[] = [];
+  if (!SPACING_SENSITIVE.has(language)) {
+    for (let i = 1; i < fnLeaves.length; i++) {
+      const a = fnLeaves[i - 1];
+      const b = fnLeaves[i];
+      if (a.endPosition.row === b.startPosition.row && random() < 0.35) inserts.push(b.startIndex);
+    }
+  }
+  let out = text.slice(0, start);
+  let cursor = start;
+  for (const at of inserts) {
+    out += text.slice(cursor, at) + ' '.repeat(1 + Math.floor(random() * 3));
+    cursor = at;
+  }
+  out += text.slice(cursor, fn.endIndex);
+  let scrambledRegion = out.slice(start);
+  if (!INDENT_SENSITIVE.has(language)) {
+    scrambledRegion = scrambledRegion
+      .split('\n')
+      .map((line, i) => (i === 0 || !line.trim() ? line : ' '.repeat(Math.floor(random() * 13)) + line.trimStart()))
+      .join('\n');
+  }
+  if (scrambledRegion === region) return undefined;
+  return text.slice(0, start) + scrambledRegion + text.slice(fn.endIndex);
+}
+
+function emptyBody(text: string, fn: Node, language: string): { text: string; cursor: number } | undefined {
+  const body = bodyOf(fn);
+  if (!body) return undefined;
+  const headerIndent = indentationAt(text, fn.startIndex);
+  const inner = headerIndent + (headerIndent.includes('\t') ? '\t' : '    ');
+  if (language === 'python') {
+    // Everything after the colon of the header goes; the user is on the first line of the body.
+    const before = text.slice(0, body.startIndex).replace(/[ \t]*\n?[ \t]*$/, '');
+    const prefix = `${before}\n${inner}`;
+    return { text: `${prefix}\n\n${text.slice(body.endIndex)}`, cursor: prefix.length };
+  }
+  const open = text.indexOf('{', body.startIndex);
+  const close = body.endIndex - 1;
+  if (open === -1 || open >= close || text[close] !== '}') return undefined;
+  const prefix = `${text.slice(0, open + 1)}\n${inner}`;
+  return { text: `${prefix}\n${headerIndent}${text.slice(close)}`, cursor: prefix.length };
+}
+
+function breakSyntax(text: string, fn: Node, random: () => number): { text: string; cursor: number } | undefined {
+  const body = bodyOf(fn);
+  if (!body) return undefined;
+  const candidates = leaves(body).filter((l) => [')', ']', '}', '(', ':', 'then', 'fi', 'done', '{'].includes(l.type) && l.startIndex > body.startIndex && l.endIndex < body.endIndex);
+  if (candidates.length === 0) return undefined;
+  const victim = candidates[Math.floor(random() * candidates.length)];
+  const broken = text.slice(0, victim.startIndex) + text.slice(victim.endIndex);
+  // The cursor goes on another line of the function, as when the user asks to fix it.
+  const cursor = Math.min(fn.startIndex + Math.floor(random() * (fn.endIndex - fn.startIndex - 1)), broken.length - 1);
+  return { text: broken, cursor };
+}
+
+function cutLine(text: string, fn: Node, random: () => number): { text: string; cursor: number } | undefined {
+  const body = bodyOf(fn);
+  if (!body) return undefined;
+  const byRow = new Map<number, Node[]>();
+  for (const leaf of leaves(body)) {
+    if (leaf.startPosition.row !== leaf.endPosition.row) continue;
+    const row = byRow.get(leaf.startPosition.row) ?? [];
+    row.push(leaf);
+    byRow.set(leaf.startPosition.row, row);
+  }
+  const rows = [...byRow.values()].filter(
+    (r) => r.length >= 4 && !r.some((l) => isCommentKind(l.type)) && r[0].startPosition.row > body.startPosition.row && !['}', ')', 'end'].includes(r[0].type),
+  );
+  if (rows.length === 0) return undefined;
+  const row = rows[Math.floor(random() * rows.length)];
+  const k = 1 + Math.floor(random() * (row.length - 2));
+  const cut = row[k - 1].endIndex;
+  if (['{', ':', '(', '['].includes(row[k - 1].type) && k === row.length - 1) return undefined;
+  const lineEnd = text.indexOf('\n', cut);
+  return { text: text.slice(0, cut) + text.slice(lineEnd === -1 ? text.length : lineEnd), cursor: cut };
+}
+
+function commentsIn(tree: Tree): Node[] {
+  const out: Node[] = [];
+  const visit = (n: Node) => {
+    if (isCommentKind(n.type) && n.text.split(/\s+/).length >= 4 && !/^(#!|\/\/\s*@ts-|\/\*\s*eslint|#\s*-\*-)/.test(n.text)) out.push(n);
+    else for (const c of n.children) if (c) visit(c);
+  };
+  visit(tree.rootNode);
+  return out;
+}
+
+function stringsIn(tree: Tree, text: string): Node[] {
+  const out: Node[] = [];
+  const visit = (n: Node) => {
+    if (isStringKind(n.type)) {
+      const hasCode = n.namedChildren.some((c) => c && isInterpolationKind(c.type));
+      const statement = n.parent;
+      const docstring = statement?.type === 'expression_statement' && statement.parent?.firstNamedChild?.id === statement.id;
+      if (!hasCode && !docstring && n.endIndex - n.startIndex >= 6 && n.startPosition.row === n.endPosition.row && !text.slice(n.startIndex, n.endIndex).includes('\\')) out.push(n);
+      return;
+    }
+    for (const c of n.children) if (c) visit(c);
+  };
+  visit(tree.rootNode);
+  return out;
+}
+
+async function generateCases(loader: TreeSitterLoader, source: Source, perLanguage: number, random: () => number): Promise<Case[]> {
+  const cases: Case[] = [];
+  const files = source.files();
+  const functionTarget = Math.ceil(perLanguage / 8);
+  let functionsUsed = 0;
+  let comments = 0;
+  let strings = 0;
+  const commentTarget = Math.ceil(perLanguage / 8);
+  // Files are visited in a seeded order so every run of the same seed sees the same cases.
+  const order = files.map((f) => ({ f, k: random() })).sort((a, b) => a.k - b.k).map((x) => x.f);
+  for (const file of order) {
+    if (functionsUsed >= functionTarget && comments >= commentTarget && strings >= commentTarget) break;
+    const text = readFileSync(file, 'utf8');
+    if (text.includes('\u0000')) continue;
+    if (process.env.EVAL_TRACE) console.error(`generate from ${file}`);
+    const parsed = await loader.parse(source.language, text, { timeCapMs: 2000 });
+    if (!parsed) continue;
+    const { tree } = parsed;
+    try {
+      const add = (kind: string, mode: ClassifyMode, expected: ClassifiedTask, t: string, start: number, end: number, active = end) =>
+        cases.push({ language: source.language, file, kind, mode, expected, text: t, selection: { start, end, active } });
+      const fns = functionsIn(tree)
+        .map((n) => ({ n, k: random() }))
+        .sort((a, b) => a.k - b.k)
+        .slice(0, 3)
+        .map((x) => x.n);
+      for (const fn of fns) {
+        if (functionsUsed >= functionTarget) break;
+        functionsUsed++;
+        add('select-function', 'auto', 'explain', text, fn.startIndex, fn.endIndex);
+        const scrambled = scramble(text, fn, source.language, random);
+        if (scrambled) {
+          const start = lineStartOf(text, fn.startIndex);
+          const end = start + (scrambled.length - text.length) + (fn.endIndex - start);
+          add('scramble-function', 'auto', 'format', scrambled, start, end);
+        }
+        const emptied = emptyBody(text, fn, source.language);
+        if (emptied) {
+          add('empty-body', 'auto', 'generate', emptied.text, emptied.cursor, emptied.cursor);
+          add('empty-body', 'inline', 'complete-block', emptied.text, emptied.cursor, emptied.cursor);
+        }
+        const broken = breakSyntax(text, fn, random);
+        if (broken) add('break-syntax', 'auto', 'debug', broken.text, broken.cursor, broken.cursor);
+        const cut = cutLine(text, fn, random);
+        if (cut) add('cut-line', 'inline', 'complete-line', cut.text, cut.cursor, cut.cursor);
+      }
+      for (const comment of commentsIn(tree).sort(() => random() - 0.5).slice(0, 2)) {
+        if (comments >= commentTarget) break;
+        const body = comment.text;
+        const spaces = [...body.matchAll(/\s/g)].map((m) => m.index ?? 0).filter((i) => i > 2 && i < body.length - 2);
+        if (spaces.length === 0) continue;
+        const at = comment.startIndex + spaces[Math.floor(random() * spaces.length)];
+        comments++;
+        add('in-comment', 'inline', 'complete-comment', text, at, at);
+      }
+      for (const str of stringsIn(tree, text).sort(() => random() - 0.5).slice(0, 2)) {
+        if (strings >= commentTarget) break;
+        const at = str.startIndex + 2 + Math.floor(random() * (str.endIndex - str.startIndex - 3));
+        strings++;
+        add('in-string', 'inline', 'none', text, at, at);
+      }
+    } finally {
+      tree.delete();
+    }
+  }
+  return cases;
+}
+
+// ---- scoring -----------------------------------------------------------------------------------
+
+interface Scores {
+  rows: { label: string; precision: number; recall: number; f1: number; support: number }[];
+  macroF1: number;
+  matrix: Map<string, Map<string, number>>;
+  total: number;
+  correct: number;
+}
+
+function score(pairs: { expected: string; actual: string }[], labels: readonly string[]): Scores {
+  const matrix = new Map<string, Map<string, number>>();
+  for (const { expected, actual } of pairs) {
+    const row = matrix.get(expected) ?? new Map<string, number>();
+    row.set(actual, (row.get(actual) ?? 0) + 1);
+    matrix.set(expected, row);
+  }
+  const rows = labels
+    .filter((label) => pairs.some((p) => p.expected === label))
+    .map((label) => {
+      const tp = pairs.filter((p) => p.expected === label && p.actual === label).length;
+      const predicted = pairs.filter((p) => p.actual === label).length;
+      const support = pairs.filter((p) => p.expected === label).length;
+      const precision = predicted ? tp / predicted : 0;
+      const recall = support ? tp / support : 0;
+      const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
+      return { label, precision, recall, f1, support };
+    });
+  return {
+    rows,
+    macroF1: rows.reduce((s, r) => s + r.f1, 0) / Math.max(1, rows.length),
+    matrix,
+    total: pairs.length,
+    correct: pairs.filter((p) => p.expected === p.actual).length,
+  };
+}
+
+function printScores(title: string, s: Scores, labels: readonly string[]): void {
+  const pct = (x: number) => (x * 100).toFixed(1).padStart(6);
+  console.log(`\n${title}: ${s.total} cases, accuracy ${pct(s.correct / Math.max(1, s.total))}%, macro-F1 ${s.macroF1.toFixed(3)}`);
+  console.log(`  ${'class'.padEnd(18)} ${'precision'.padStart(9)} ${'recall'.padStart(9)} ${'F1'.padStart(9)} ${'support'.padStart(8)}`);
+  for (const r of s.rows) {
+    console.log(`  ${r.label.padEnd(18)} ${pct(r.precision).padStart(9)} ${pct(r.recall).padStart(9)} ${pct(r.f1).padStart(9)} ${String(r.support).padStart(8)}`);
+  }
+  const actualLabels = [...new Set([...labels, ...[...s.matrix.values()].flatMap((row) => [...row.keys()])])];
+  console.log(`  confusion (rows: expected, columns: predicted)`);
+  console.log(`  ${''.padEnd(18)}${actualLabels.map((l) => l.slice(0, 10).padStart(11)).join('')}`);
+  for (const [expected, row] of s.matrix) {
+    console.log(`  ${expected.padEnd(18)}${actualLabels.map((l) => String(row.get(l) ?? 0).padStart(11)).join('')}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const arg = (name: string, fallback: number) => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? Number(args[i + 1]) : fallback;
+  };
+  const seed = arg('seed', 20261128);
+  const perLanguage = arg('per-language', 320);
+  const showMistakes = args.includes('--mistakes');
+  const random = rng(seed);
+  const loader = new TreeSitterLoader(path.join(REPO_ROOT, 'dist', 'wasm'), silentLogger);
+  const classifier = new Classifier(loader, silentLogger);
+  const results: { c: Case; actual: ClassifiedTask; reason: string }[] = [];
+  for (const source of SOURCES) {
+    const cases = await generateCases(loader, source, perLanguage, random);
+    if (cases.length === 0) {
+      console.log(`${source.language}: no source files found; skipped`);
+      continue;
+    }
+    for (const c of cases) {
+      const ctx: RequestContext = {
+        requestId: 'eval',
+        languageId: c.language,
+        path: c.file,
+        text: c.text,
+        textStartLine: 0,
+        headerText: c.text.slice(0, 3000),
+        selection: {
+          start: positionAt(c.text, c.selection.start),
+          end: positionAt(c.text, c.selection.end),
+          active: positionAt(c.text, c.selection.active),
+        },
+        diagnostics: [],
+        workspaceTrusted: true,
+      };
+      if (process.env.EVAL_TRACE) console.error(`${c.language} ${c.kind} ${c.file} ${c.text.length}`);
+      const result = await classifier.classify(ctx, c.mode);
+      results.push({ c, actual: result.task, reason: result.reason });
+    }
+    const mine = results.filter((r) => r.c.language === source.language);
+    const ok = mine.filter((r) => r.actual === r.c.expected).length;
+    console.log(`${source.language.padEnd(12)} ${String(mine.length).padStart(5)} cases from ${new Set(mine.map((r) => r.c.file)).size} files, ${((ok / mine.length) * 100).toFixed(1)}% right`);
+  }
+  classifier.dispose();
+  loader.dispose();
+
+  const commands = results.filter((r) => r.c.mode === 'auto').map((r) => ({ expected: r.c.expected, actual: r.actual }));
+  const inline = results.filter((r) => r.c.mode === 'inline').map((r) => ({ expected: r.c.expected, actual: r.actual }));
+  console.log(`\nseed ${seed}; ${results.length} cases in ${new Set(results.map((r) => r.c.language)).size} languages`);
+  printScores('Commands (automatic action)', score(commands, COMMAND_TASKS), COMMAND_TASKS);
+  printScores('Inline completion kinds', score(inline, INLINE_KINDS), INLINE_KINDS);
+  console.log('\nMacro-F1 by language (commands / inline):');
+  for (const language of new Set(results.map((r) => r.c.language))) {
+    const mine = results.filter((r) => r.c.language === language);
+    const cmd = score(mine.filter((r) => r.c.mode === 'auto').map((r) => ({ expected: r.c.expected, actual: r.actual })), COMMAND_TASKS);
+    const inl = score(mine.filter((r) => r.c.mode === 'inline').map((r) => ({ expected: r.c.expected, actual: r.actual })), INLINE_KINDS);
+    console.log(`  ${language.padEnd(12)} ${cmd.macroF1.toFixed(3)} / ${inl.macroF1.toFixed(3)}`);
+  }
+  if (showMistakes) {
+    console.log('\nMistakes:');
+    for (const r of results.filter((x) => x.actual !== x.c.expected).slice(0, 60)) {
+      const p = positionAt(r.c.text, r.c.selection.active);
+      console.log(`  ${r.c.language} ${r.c.kind} expected ${r.c.expected} got ${r.actual} at ${r.c.file}:${p.line + 1}:${p.character + 1} — ${r.reason}`);
+    }
+  }
+}
+
+void main();
