@@ -469,7 +469,9 @@ async function main(): Promise<void> {
   }
   if (showMistakes) {
     console.log('\nMistakes:');
-    for (const r of results.filter((x) => x.actual !== x.c.expected).slice(0, 60)) {
+    const wrong = results.filter((x) => x.actual !== x.c.expected);
+    const shown = [...new Set(wrong.map((r) => r.c.language))].flatMap((l) => wrong.filter((r) => r.c.language === l).slice(0, 15));
+    for (const r of shown) {
       const p = positionAt(r.c.text, r.c.selection.active);
       console.log(`  ${r.c.language} ${r.c.kind} expected ${r.c.expected} got ${r.actual} at ${r.c.file}:${p.line + 1}:${p.character + 1} — ${r.reason}`);
     }

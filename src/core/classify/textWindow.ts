@@ -60,10 +60,14 @@ export function cutWindow(
   const lines = lineStarts.length;
   const localFirst = Math.min(Math.max(firstLine - textStartLine, 0), lines - 1);
   const localLast = Math.min(Math.max(lastLine - textStartLine, localFirst), lines - 1);
-  let from = Math.max(0, Math.floor((localFirst - GUARDS.windowLinesBefore) / 50) * 50);
-  let to = Math.min(lines - 1, Math.ceil((localLast + GUARDS.windowLinesAfter) / 50) * 50);
   const offsetOf = (line: number) => lineStarts[line];
   const endOf = (line: number) => (line + 1 < lines ? lineStarts[line + 1] - 1 : text.length);
+  // A text that fits is parsed whole: no cut can land inside a string or a function.
+  if (text.length <= GUARDS.maxWindowChars) {
+    return { text, startLine: textStartLine, atStart: textStartLine === 0, atEnd: true, lineStarts };
+  }
+  let from = Math.max(0, Math.floor((localFirst - GUARDS.windowLinesBefore) / 50) * 50);
+  let to = Math.min(lines - 1, Math.ceil((localLast + GUARDS.windowLinesAfter) / 50) * 50);
   for (let line = from; line > 0 && line >= from - SNAP_SEARCH_LINES; line--) {
     const head = text.slice(offsetOf(line), Math.min(endOf(line), offsetOf(line) + 40));
     if (TOP_LEVEL.test(head)) {

@@ -165,8 +165,11 @@ interface Leaf {
   row: number;
   start: number;
   end: number;
+  /** The token's kind; `<` and `>` become `<T` / `T>` when they bracket type parameters. */
   type: string;
 }
+
+const isTypeBracketParent = (type: string | undefined) => !!type && /type_(parameters|arguments)|template_(parameter|argument)_list/.test(type);
 
 function leavesIn(tree: Tree, region: Span): Leaf[] {
   const leaves: Leaf[] = [];
@@ -176,7 +179,12 @@ function leavesIn(tree: Tree, region: Span): Leaf[] {
       const overlaps = cursor.endIndex > region.start && cursor.startIndex < region.end;
       const isLeaf = overlaps && (cursor.currentNode.childCount === 0 || isCommentKind(cursor.nodeType) || isStringKind(cursor.nodeType));
       if (isLeaf) {
-        leaves.push({ row: cursor.startPosition.row, start: cursor.startIndex, end: cursor.endIndex, type: cursor.nodeType });
+        let type = cursor.nodeType;
+        if ((type === '<' || type === '>') && isTypeBracketParent(cursor.currentNode.parent?.type)) type = type === '<' ? '<T' : 'T>';
+        // Shell `case x in … esac`: the `in` and each pattern's `)` open a level, `;;` closes one.
+        else if (type === 'in' && cursor.currentNode.parent?.type === 'case_statement') type = 'case-in';
+        else if (type === ')' && cursor.currentNode.parent?.type === 'case_item') type = 'case)';
+        leaves.push({ row: cursor.startPosition.row, start: cursor.startIndex, end: cursor.endIndex, type });
       } else if (overlaps && cursor.gotoFirstChild()) {
         continue;
       }
@@ -192,8 +200,13 @@ function leavesIn(tree: Tree, region: Span): Leaf[] {
 const SPACED_OPERATORS = new Set(['=', '==', '===', '!=', '!==', '+=', '-=', '*=', '/=', '=>', '&&', '||', '<=', '>=', ':=', '->']);
 
 /** Tokens that open a level of indentation, and what closes each. */
-const OPENERS = new Set(['(', '[', '{', '${', '$(', 'then', 'do', 'else']);
+const OPENERS = new Set(['(', '[', '{', '${', '$(', 'then', 'do', 'else', '<T', 'case-in', 'case)']);
 const CLOSES: Readonly<Record<string, string[]>> = {
+  ';;': ['case)'],
+  ';&': ['case)'],
+  ';;&': ['case)'],
+  esac: ['case)', 'case-in'],
+  'T>': ['<T'],
   ')': ['(', '$('],
   ']': ['['],
   '}': ['{', '${'],
@@ -213,7 +226,8 @@ function levelsByRow(rows: Leaf[][]): Map<number, number> {
   const levels = new Map<number, number>();
   const close = (type: string) => {
     const opens = CLOSES[type];
-    if (opens && stack.length && opens.includes(stack[stack.length - 1].type)) stack.pop();
+    // `esac` may close a last pattern without `;;` as well as the `case … in` itself.
+    for (let n = type === 'esac' ? 2 : 1; n > 0 && opens && stack.length && opens.includes(stack[stack.length - 1].type); n--) stack.pop();
   };
   for (const row of rows) {
     let i = 0;
