@@ -149,10 +149,10 @@ const SPACING_SENSITIVE = new Set(['shellscript']);
 /** Lines around a candidate function that must parse cleanly: the grammar may lag the language. */
 const CLEAN_MARGIN_LINES = 30;
 
-function errorRowsOf(tree: Tree): number[] {
-  const rows: number[] = [];
+function errorRowsOf(tree: Tree): [number, number][] {
+  const rows: [number, number][] = [];
   const visit = (n: Node) => {
-    if (n.isError || n.isMissing) rows.push(n.startPosition.row);
+    if (n.isError || n.isMissing) rows.push([n.startPosition.row, n.endPosition.row]);
     else if (n.hasError) for (const c of n.children) if (c) visit(c);
   };
   visit(tree.rootNode);
@@ -167,7 +167,7 @@ function functionsIn(tree: Tree): Node[] {
   const out: Node[] = [];
   const errorRows = errorRowsOf(tree);
   const clean = (n: Node) =>
-    !errorRows.some((r) => r >= n.startPosition.row - CLEAN_MARGIN_LINES && r <= n.endPosition.row + CLEAN_MARGIN_LINES);
+    !errorRows.some(([from, to]) => to >= n.startPosition.row - CLEAN_MARGIN_LINES && from <= n.endPosition.row + CLEAN_MARGIN_LINES);
   const visit = (n: Node) => {
     if (FUNCTION_KINDS.has(n.type) && clean(n)) {
       const body = bodyOf(n);
@@ -432,10 +432,10 @@ async function main(): Promise<void> {
       const ctx: RequestContext = {
         requestId: 'eval',
         languageId: c.language,
-        path: c.file,
+        path: process.env.EVAL_FRESH ? `${c.file}#${results.length}` : c.file,
         text: c.text,
         textStartLine: 0,
-        headerText: c.text.slice(0, 3000),
+        headerText: c.text.split('\n', 30).join('\n'),
         selection: {
           start: positionAt(c.text, c.selection.start),
           end: positionAt(c.text, c.selection.end),
@@ -447,6 +447,9 @@ async function main(): Promise<void> {
       if (process.env.EVAL_TRACE) console.error(`${c.language} ${c.kind} ${c.file} ${c.text.length}`);
       const result = await classifier.classify(ctx, c.mode);
       results.push({ c, actual: result.task, reason: result.reason });
+      if (process.env.EVAL_IRREGULARITY && c.mode === 'auto' && c.selection.start !== c.selection.end) {
+        console.error(`IRR ${c.kind} ${c.language} ${result.features.formatIrregularity.toFixed(2)}`);
+      }
     }
     const mine = results.filter((r) => r.c.language === source.language);
     const ok = mine.filter((r) => r.actual === r.c.expected).length;

@@ -8,7 +8,7 @@ export interface Decision {
 }
 
 /** Share of irregular lines above which a well-formed selection is taken as a request to tidy it. */
-export const FORMAT_IRREGULARITY_THRESHOLD = 0.3;
+export const FORMAT_IRREGULARITY_THRESHOLD = 0.4;
 
 function describeErrors(f: Features): string {
   const parts: string[] = [];

@@ -8,10 +8,11 @@ export const GUARDS = {
   /** A line this long is minified or generated code, not something to parse or complete. */
   minifiedLineChars: 2_000,
   /** Hard cap on one parse; past it the request degrades to text features. */
-  parseTimeCapMs: 25,
+  parseTimeCapMs: 40,
 };
 
 /** What code generators write at the top of their output (protoc, Go, Thrift, Bazel, many others). */
+const GENERATED_MARKER_LINES = 10;
 const GENERATED_MARKERS = /@generated\b|\bDO NOT EDIT\b|\bauto-?generated (?:file|code)\b|\bThis file (?:was|is|has been) (?:automatically )?generated\b/i;
 
 export interface InputVerdict {
@@ -36,5 +37,7 @@ export function inspectInput(window: string, header: string): InputVerdict {
     if (next === -1) break;
     lineStart = next + 1;
   }
-  return { binary, minified, generated: GENERATED_MARKERS.test(header) };
+  // Generators mark the very top of their output; a later "generated from" note is history, not a marker.
+  const top = header.split('\n', GENERATED_MARKER_LINES).join('\n');
+  return { binary, minified, generated: GENERATED_MARKERS.test(top) };
 }
