@@ -20,6 +20,14 @@ function unitOf(node: Node): EnclosingUnit {
  */
 export function findEnclosingUnit(tree: Tree, start: number, end: number = start): EnclosingUnit | undefined {
   let node: Node | null = tree.rootNode.descendantForIndex(start, end);
+  // A selection of `export function …` or a decorated definition lands on the wrapper: step into it.
+  for (let depth = 0; node && depth < 2 && !FUNCTION_KINDS.has(node.type) && !CLASS_KINDS.has(node.type); depth++) {
+    const units = node.namedChildren.filter((c): c is Node => !!c && (FUNCTION_KINDS.has(c.type) || CLASS_KINDS.has(c.type)));
+    const inner = node.namedChildren.filter((c): c is Node => !!c && c.namedChildCount > 0);
+    if (units.length === 1 && units[0].startIndex <= end && units[0].endIndex >= start) node = units[0];
+    else if (inner.length === 1 && start < end) node = inner[0];
+    else break;
+  }
   while (node) {
     if (FUNCTION_KINDS.has(node.type)) {
       const isInlineCallback =

@@ -93,7 +93,7 @@ function countBranches(node: Node, limit = 200): number {
   let count = 0;
   try {
     for (;;) {
-      if (isBranchKind(cursor.nodeType)) count++;
+      if (cursor.nodeIsNamed && isBranchKind(cursor.nodeType)) count++;
       if (count >= limit) return count;
       if (cursor.gotoFirstChild()) continue;
       while (!cursor.gotoNextSibling()) {
