@@ -197,7 +197,7 @@ async function classifyFile(
     workspaceTrusted: true,
   };
   const loader = new TreeSitterLoader(path.join(__dirname, 'wasm'), logger);
-  const classifier = new Classifier(loader, logger);
+  const classifier = new Classifier(loader, logger, { backgroundParse: false });
   try {
     return await classifier.classify(ctx, mode);
   } finally {

@@ -420,7 +420,7 @@ async function main(): Promise<void> {
   const showMistakes = args.includes('--mistakes');
   const random = rng(seed);
   const loader = new TreeSitterLoader(path.join(REPO_ROOT, 'dist', 'wasm'), silentLogger);
-  const classifier = new Classifier(loader, silentLogger);
+  const classifier = new Classifier(loader, silentLogger, { backgroundParse: false });
   const results: { c: Case; actual: ClassifiedTask; reason: string }[] = [];
   for (const source of SOURCES) {
     const cases = await generateCases(loader, source, perLanguage, random);

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type { ClassifyMode } from '../../src/core/classify/classification';
-import { Classifier } from '../../src/core/classify/classifier';
+import { Classifier, diff } from '../../src/core/classify/classifier';
 import { TreeSitterLoader } from '../../src/core/classify/treeSitterLoader';
 import type { DiagnosticInfo, RequestContext, TextPosition } from '../../src/core/context/requestContext';
 import { silentLogger } from '../../src/core/log/logger';
@@ -246,6 +246,48 @@ describe('classifier (tree-sitter, real grammars)', () => {
       const r = await classify('javascript', `const x = ${'('.repeat(20_000)}|\n`, 'auto');
       assert.ok(['debug', 'explain'].includes(r.task));
       assert.ok(r.timings.parseMs <= 60, `parse took ${r.timings.parseMs} ms`);
+    });
+
+    it('parses a large document whole in the background, then serves any position from that tree and keeps it current', async () => {
+      const fn = (i: number) => `export function f${i}(a: number): number {\n  const b = a * ${i};\n  return b + 1;\n}\n`;
+      const text = Array.from({ length: 3000 }, (_, i) => fn(i)).join('\n');
+      const at = (name: string, t: string) => {
+        const before = t.slice(0, t.indexOf(`function ${name}(`));
+        const line = before.split('\n').length;
+        return { line, character: 12 };
+      };
+      const ctx = (t: string, name: string): RequestContext => {
+        const p = at(name, t);
+        return { ...request('typescript', '|'), path: 'big.ts', text: t, headerText: t.slice(0, 200), selection: { start: p, end: p, active: p } };
+      };
+      const first = await classifier.classify(ctx(text, 'f10'), 'inline');
+      assert.ok(first.timings.parseMs > 0);
+      let far = await classifier.classify(ctx(text, 'f2900'), 'inline');
+      for (let i = 0; i < 400 && far.timings.parseMs > 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        far = await classifier.classify(ctx(text, 'f2900'), 'inline');
+      }
+      assert.equal(far.timings.parseMs, 0, 'the whole-document tree serves a far position without parsing');
+      assert.equal(far.features.unit?.name, 'f2900');
+      const edited = text.replace('const b = a * 2900;', 'const b = a * 2900;\n  const c = b +');
+      const afterEdit = await classifier.classify(ctx(edited, 'f2900'), 'inline');
+      assert.equal(afterEdit.features.unit?.name, 'f2900');
+      assert.ok(afterEdit.timings.parseMs > 0 && afterEdit.timings.parseMs < 40, `incremental reparse took ${afterEdit.timings.parseMs} ms`);
+    });
+
+    it('finds the one edit between two texts', () => {
+      const random = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+      const r = random(42);
+      for (let n = 0; n < 200; n++) {
+        const before = Array.from({ length: Math.floor(r() * 20000) }, () => 'abc\n'[Math.floor(r() * 4)]).join('');
+        const a = Math.floor(r() * before.length);
+        const b = a + Math.floor(r() * Math.min(50, before.length - a));
+        const after = before.slice(0, a) + 'xyz'.slice(0, Math.floor(r() * 4)) + before.slice(b);
+        const d = diff(before, after);
+        assert.equal(before.slice(0, d.start) + after.slice(d.start, d.newEnd) + before.slice(d.oldEnd), after);
+        assert.ok(d.oldEnd >= d.start && d.newEnd >= d.start);
+        if (before !== after) assert.ok(d.start <= a, "the edit starts no later than the change");
+      }
     });
 
     it('reuses and incrementally updates the tree of a document being edited, with the same results as a fresh parse', async () => {

@@ -1,4 +1,4 @@
-import type { Tree } from 'web-tree-sitter';
+import type { Parser, Tree } from 'web-tree-sitter';
 import type { RequestContext } from '../context/requestContext';
 import type { Logger } from '../log/logger';
 import type { Classification, ClassifyMode, Features, UnitInfo } from './classification';
@@ -26,33 +26,57 @@ interface CachedTree {
   languageId: string;
   startLine: number;
   text: string;
+  lineStarts: number[];
   tree: Tree;
+  /** The tree covers the whole text the adapter sent, not a window of it. */
+  whole: boolean;
+}
+
+/** A whole-document parse that runs in slices between requests, so no slice blocks for long. */
+interface BuildJob {
+  key: string;
+  languageId: string;
+  startLine: number;
+  text: string;
+  parser: Parser;
 }
 
 /** Lines either side of the cursor in which a syntax error is taken to be the user's concern. */
 const ERROR_CONTEXT_LINES = 25;
 
-/** Documents whose last window's tree is kept for incremental reparsing. */
+/** Documents whose last tree is kept for incremental reparsing. */
 const CACHED_DOCUMENTS = 8;
+/** Of those, how many may hold a whole-document tree of a large file (they cost memory). */
+const WHOLE_TREES = 2;
+/** Longest slice of a background whole-document parse. */
+const BUILD_SLICE_MS = 8;
+const CHUNK = 4096;
 
-/** The single edit that turns `before` into `after`: common prefix and suffix, the rest replaced. */
-function diff(before: string, after: string): { start: number; oldEnd: number; newEnd: number } {
+/**
+ * The single edit that turns `before` into `after`: common prefix and suffix, the rest replaced.
+ * Compares 4 KB slices first (string equality is a fast memory compare), then characters.
+ */
+export function diff(before: string, after: string): { start: number; oldEnd: number; newEnd: number } {
   const max = Math.min(before.length, after.length);
   let start = 0;
+  while (start + CHUNK <= max && before.substring(start, start + CHUNK) === after.substring(start, start + CHUNK)) start += CHUNK;
   while (start < max && before.charCodeAt(start) === after.charCodeAt(start)) start++;
   let tail = 0;
-  while (tail < max - start && before.charCodeAt(before.length - 1 - tail) === after.charCodeAt(after.length - 1 - tail)) tail++;
+  const room = max - start;
+  while (tail + CHUNK <= room && before.substring(before.length - tail - CHUNK, before.length - tail) === after.substring(after.length - tail - CHUNK, after.length - tail)) tail += CHUNK;
+  while (tail < room && before.charCodeAt(before.length - 1 - tail) === after.charCodeAt(after.length - 1 - tail)) tail++;
   return { start, oldEnd: before.length - tail, newEnd: after.length - tail };
 }
 
-function pointAt(text: string, index: number): { row: number; column: number } {
-  let row = 0;
-  let lineStart = 0;
-  for (let i = text.indexOf('\n'); i !== -1 && i < index; i = text.indexOf('\n', i + 1)) {
-    row++;
-    lineStart = i + 1;
+function pointAt(lineStarts: number[], index: number): { row: number; column: number } {
+  let lo = 0;
+  let hi = lineStarts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (lineStarts[mid] <= index) lo = mid;
+    else hi = mid - 1;
   }
-  return { row, column: index - lineStart };
+  return { row: lo, column: index - lineStarts[lo] };
 }
 
 function textOnlyIndentIrregularity(lines: string[]): number {
@@ -72,15 +96,45 @@ function textOnlyIndentIrregularity(lines: string[]): number {
  * bounded by the request: only a window of lines around the cursor is parsed, with a time cap,
  * and the last tree of each document is reused (edited incrementally) while the user types.
  */
+export interface ClassifierOptions {
+  /**
+   * Parse large documents whole in the background, in short slices between requests, so that
+   * later requests anywhere in them reuse one tree. Off for one-shot callers such as the CLI.
+   */
+  backgroundParse?: boolean;
+  now?: () => number;
+}
+
 export class Classifier {
   private readonly cache = new Map<string, CachedTree>();
   private lineStartsFor: { text: string; starts: number[] } | undefined;
+  private job: BuildJob | undefined;
+  private jobTimer: ReturnType<typeof setImmediate> | undefined;
+  private readonly now: () => number;
+  private readonly backgroundParse: boolean;
 
   constructor(
     private readonly parser: TreeSitterLoader,
     private readonly logger: Logger,
-    private readonly now: () => number = () => performance.now(),
-  ) {}
+    options: ClassifierOptions = {},
+  ) {
+    this.now = options.now ?? (() => performance.now());
+    this.backgroundParse = options.backgroundParse ?? true;
+  }
+
+  /** The window to analyse: the whole text when a tree of it is kept, else lines around the request. */
+  private windowFor(ctx: RequestContext, firstLine: number, lastLine: number): TextWindow {
+    const cached = this.cache.get(this.keyOf(ctx));
+    const lineStarts = this.lineStarts(ctx.text);
+    if (cached?.whole && cached.startLine === ctx.textStartLine) {
+      return { text: ctx.text, startLine: ctx.textStartLine, atStart: ctx.textStartLine === 0, atEnd: true, lineStarts };
+    }
+    return cutWindow(ctx.text, ctx.textStartLine, firstLine, lastLine, lineStarts);
+  }
+
+  private keyOf(ctx: RequestContext): string {
+    return `${ctx.languageId}\u0000${ctx.path}`;
+  }
 
   async classify(ctx: RequestContext, mode: ClassifyMode): Promise<Classification> {
     const started = this.now();
@@ -88,7 +142,7 @@ export class Classifier {
     const hasSelection = selection.start.line !== selection.end.line || selection.start.character !== selection.end.character;
     const firstLine = Math.min(selection.start.line, selection.end.line);
     const lastLine = Math.max(selection.start.line, selection.end.line);
-    const window = cutWindow(ctx.text, ctx.textStartLine, firstLine, lastLine, this.lineStarts(ctx.text));
+    const window = this.windowFor(ctx, firstLine, lastLine);
     const verdict = inspectInput(window.text, ctx.headerText);
     const cursor = windowOffset(window, selection.active.line, selection.active.character);
     const selSpan: Span = {
@@ -107,6 +161,7 @@ export class Classifier {
       parseMs = parsed.parseMs;
       tree = parsed.tree;
       if (!tree) textOnlyWhy = parsed.why;
+      else if (this.backgroundParse && window.text.length < ctx.text.length) this.startBuild(ctx);
     }
     if (textOnlyWhy) this.logger.trace(`classify: text-only for ${ctx.path}: ${textOnlyWhy}`);
 
@@ -129,10 +184,71 @@ export class Classifier {
     };
   }
 
-  /** Frees every cached tree. */
+  /** Frees every cached tree and stops any background parse. */
   dispose(): void {
+    this.stopBuild();
     this.cache.forEach((entry) => entry.tree.delete());
     this.cache.clear();
+  }
+
+  /** Starts (or keeps going) a background whole-document parse of `ctx.text`. */
+  private startBuild(ctx: RequestContext): void {
+    const key = this.keyOf(ctx);
+    if (this.job?.key === key) return;
+    const parser = this.parser.newParser(ctx.languageId);
+    if (!parser) return;
+    this.stopBuild();
+    this.job = { key, languageId: ctx.languageId, startLine: ctx.textStartLine, text: ctx.text, parser };
+    this.jobTimer = setImmediate(() => this.buildSlice());
+  }
+
+  private stopBuild(): void {
+    if (this.jobTimer) clearImmediate(this.jobTimer);
+    this.job?.parser.delete();
+    this.job = undefined;
+    this.jobTimer = undefined;
+  }
+
+  private buildSlice(): void {
+    const job = this.job;
+    if (!job) return;
+    const deadline = this.now() + BUILD_SLICE_MS;
+    // A cancelled parse resumes where it stopped when called again with the same text.
+    const progressCallback = (() => this.now() > deadline) as unknown as () => void;
+    const tree = job.parser.parse(job.text, null, { progressCallback });
+    if (!tree) {
+      this.jobTimer = setImmediate(() => this.buildSlice());
+      return;
+    }
+    this.jobTimer = undefined;
+    this.job = undefined;
+    job.parser.delete();
+    this.install(job.key, {
+      languageId: job.languageId,
+      startLine: job.startLine,
+      text: job.text,
+      lineStarts: lineStartsOf(job.text),
+      tree,
+      whole: true,
+    });
+    this.logger.debug(`classify: whole-document tree ready (${job.text.length} chars)`);
+  }
+
+  /** Keeps `entry` as the document's tree, evicting the oldest beyond the limits. */
+  private install(key: string, entry: CachedTree): void {
+    const previous = this.cache.get(key);
+    if (previous && previous.tree !== entry.tree) previous.tree.delete();
+    this.cache.delete(key);
+    this.cache.set(key, entry);
+    const evict = (predicate: (e: CachedTree) => boolean, limit: number) => {
+      const matching = [...this.cache.entries()].filter(([, e]) => predicate(e));
+      for (const [k, e] of matching.slice(0, Math.max(0, matching.length - limit))) {
+        e.tree.delete();
+        this.cache.delete(k);
+      }
+    };
+    evict((e) => e.whole && e.text.length > GUARDS.maxWindowChars, WHOLE_TREES);
+    evict(() => true, CACHED_DOCUMENTS);
   }
 
   private lineStarts(text: string): number[] {
@@ -142,38 +258,36 @@ export class Classifier {
 
   /** The window's tree: the cached one, the cached one edited and reparsed, or a fresh parse. */
   private async treeFor(ctx: RequestContext, window: TextWindow): Promise<{ tree?: Tree; parseMs: number; why?: string }> {
-    const key = `${ctx.languageId}\u0000${ctx.path}`;
+    const key = this.keyOf(ctx);
     const cached = this.cache.get(key);
-    if (cached) {
+    const whole = window.text.length === ctx.text.length;
+    if (cached && cached.startLine === window.startLine && cached.text === window.text) {
       this.cache.delete(key);
       this.cache.set(key, cached);
-      if (cached.startLine === window.startLine && cached.text === window.text) return { tree: cached.tree, parseMs: 0 };
+      return { tree: cached.tree, parseMs: 0 };
     }
     let oldTree: Tree | undefined;
-    if (cached && cached.startLine === window.startLine) {
+    if (cached && cached.startLine === window.startLine && cached.whole === whole) {
       const edit = diff(cached.text, window.text);
       cached.tree.edit({
         startIndex: edit.start,
         oldEndIndex: edit.oldEnd,
         newEndIndex: edit.newEnd,
-        startPosition: pointAt(cached.text, edit.start),
-        oldEndPosition: pointAt(cached.text, edit.oldEnd),
-        newEndPosition: pointAt(window.text, edit.newEnd),
+        startPosition: pointAt(cached.lineStarts, edit.start),
+        oldEndPosition: pointAt(cached.lineStarts, edit.oldEnd),
+        newEndPosition: pointAt(window.lineStarts, edit.newEnd),
       });
       oldTree = cached.tree;
     }
     const parsed = await this.parser.parse(ctx.languageId, window.text, { oldTree, timeCapMs: GUARDS.parseTimeCapMs });
-    if (cached) {
-      cached.tree.delete();
-      this.cache.delete(key);
+    if (!parsed) {
+      if (cached) {
+        cached.tree.delete();
+        this.cache.delete(key);
+      }
+      return { parseMs: GUARDS.parseTimeCapMs, why: `parse exceeded ${GUARDS.parseTimeCapMs} ms` };
     }
-    if (!parsed) return { parseMs: GUARDS.parseTimeCapMs, why: `parse exceeded ${GUARDS.parseTimeCapMs} ms` };
-    this.cache.set(key, { languageId: ctx.languageId, startLine: window.startLine, text: window.text, tree: parsed.tree });
-    while (this.cache.size > CACHED_DOCUMENTS) {
-      const [oldestKey, oldest] = this.cache.entries().next().value as [string, CachedTree];
-      oldest.tree.delete();
-      this.cache.delete(oldestKey);
-    }
+    this.install(key, { languageId: ctx.languageId, startLine: window.startLine, text: window.text, lineStarts: window.lineStarts, tree: parsed.tree, whole });
     return { tree: parsed.tree, parseMs: parsed.parseMs };
   }
 

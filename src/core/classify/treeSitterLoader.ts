@@ -31,7 +31,7 @@ export interface ParseOutcome {
 export class TreeSitterLoader {
   private runtime: Promise<void> | undefined;
   private readonly languages = new Map<string, Promise<Language | undefined>>();
-  private readonly loaded = new Set<string>();
+  private readonly loadedLanguages = new Map<string, Language>();
   private readonly parsers = new Map<string, Parser>();
 
   constructor(
@@ -47,7 +47,7 @@ export class TreeSitterLoader {
   /** Whether the grammar for `languageId` is loaded already (so a parse costs no load time). */
   isLoaded(languageId: string): boolean {
     const file = grammarFileFor(languageId);
-    return file !== undefined && this.loaded.has(file);
+    return file !== undefined && this.loadedLanguages.has(file);
   }
 
   /**
@@ -84,6 +84,16 @@ export class TreeSitterLoader {
     return { tree, parseMs };
   }
 
+  /** A parser of its own for a long-running job (its caller deletes it); undefined until the grammar is loaded. */
+  newParser(languageId: string): Parser | undefined {
+    const file = grammarFileFor(languageId);
+    const language = file ? this.loadedLanguages.get(file) : undefined;
+    if (!language) return undefined;
+    const parser = new Parser();
+    parser.setLanguage(language);
+    return parser;
+  }
+
   /** Frees the parsers (trees belong to their callers). */
   dispose(): void {
     this.parsers.forEach((parser) => parser.delete());
@@ -108,7 +118,7 @@ export class TreeSitterLoader {
       });
       await this.runtime;
       const language = await Language.load(path.join(this.assetRoot, file));
-      this.loaded.add(file);
+      this.loadedLanguages.set(file, language);
       this.logger.debug(`tree-sitter: loaded ${file}`);
       return language;
     } catch (error) {
