@@ -17,7 +17,7 @@ import {
   spacingIrregularity,
   unbalancedBrackets,
 } from './textFeatures';
-import { analyseTree, formatIrregularity, outermostFunction, type Span } from './treeFeatures';
+import { analyseTree, countBranches, formatIrregularity, nodeAt, outermostFunction, type Span } from './treeFeatures';
 import type { TreeSitterLoader } from './treeSitterLoader';
 import { cutWindow, lineStartsOf, lineText, rowAt, windowOffset, type TextWindow } from './textWindow';
 import { isCommentKind } from './nodeKinds';
@@ -79,6 +79,39 @@ function pointAt(lineStarts: number[], index: number): { row: number; column: nu
   return { row: lo, column: index - lineStarts[lo] };
 }
 
+/** Characters either side of the cursor examined on the cursor's line. */
+const LINE_CONTEXT_CHARS = 400;
+
+/** Units larger than this are measured on this much text around the cursor, then scaled. */
+const UNIT_SAMPLE_CHARS = 8000;
+const BRANCH_WORDS = /\b(if|elif|else|for|foreach|while|do|switch|case|catch|except|match|when|unless|until|rescue)\b|\?[^?.:]/g;
+
+/**
+ * Tokens, distinct identifiers and branches of a unit. Exact (branches from the tree) for units of
+ * ordinary size; for a huge one (a 5,000-line class) estimated from the text around the cursor, so
+ * that a request never costs time in proportion to the file.
+ */
+function measureUnit(tree: Tree, window: TextWindow, span: Span, kind: string | undefined, cursor: number) {
+  const length = span.end - span.start;
+  if (length <= UNIT_SAMPLE_CHARS) {
+    const text = window.text.slice(span.start, span.end);
+    const node = kind ? nodeAt(tree, span, kind) : undefined;
+    return {
+      tokens: countTokens(text),
+      identifiers: countIdentifiers(text),
+      branches: node ? countBranches(node) : (text.match(BRANCH_WORDS)?.length ?? 0),
+    };
+  }
+  const from = Math.min(Math.max(span.start, cursor - UNIT_SAMPLE_CHARS / 2), span.end - UNIT_SAMPLE_CHARS);
+  const sample = window.text.slice(from, from + UNIT_SAMPLE_CHARS);
+  const scale = length / UNIT_SAMPLE_CHARS;
+  return {
+    tokens: Math.round(countTokens(sample) * scale),
+    identifiers: countIdentifiers(sample),
+    branches: Math.round((sample.match(BRANCH_WORDS)?.length ?? 0) * scale),
+  };
+}
+
 function textOnlyIndentIrregularity(lines: string[]): number {
   const considered = lines.filter((l) => !isBlank(l));
   if (considered.length < 2) return 0;
@@ -108,6 +141,7 @@ export interface ClassifierOptions {
 export class Classifier {
   private readonly cache = new Map<string, CachedTree>();
   private lineStartsFor: { text: string; starts: number[] } | undefined;
+  private verdictFor: { text: string; header: string; verdict: InputVerdict } | undefined;
   private job: BuildJob | undefined;
   private jobTimer: ReturnType<typeof setImmediate> | undefined;
   private readonly now: () => number;
@@ -143,7 +177,7 @@ export class Classifier {
     const firstLine = Math.min(selection.start.line, selection.end.line);
     const lastLine = Math.max(selection.start.line, selection.end.line);
     const window = this.windowFor(ctx, firstLine, lastLine);
-    const verdict = inspectInput(window.text, ctx.headerText);
+    const verdict = this.inspect(window.text, ctx.headerText);
     const cursor = windowOffset(window, selection.active.line, selection.active.character);
     const selSpan: Span = {
       start: windowOffset(window, selection.start.line, selection.start.character),
@@ -187,6 +221,8 @@ export class Classifier {
   /** Frees every cached tree and stops any background parse. */
   dispose(): void {
     this.stopBuild();
+    this.lineStartsFor = undefined;
+    this.verdictFor = undefined;
     this.cache.forEach((entry) => entry.tree.delete());
     this.cache.clear();
   }
@@ -251,6 +287,14 @@ export class Classifier {
     evict(() => true, CACHED_DOCUMENTS);
   }
 
+  /** The input checks scan the whole window; repeated requests on the same text reuse the answer. */
+  private inspect(text: string, header: string): InputVerdict {
+    if (this.verdictFor?.text !== text || this.verdictFor.header !== header) {
+      this.verdictFor = { text, header, verdict: inspectInput(text, header) };
+    }
+    return this.verdictFor.verdict;
+  }
+
   private lineStarts(text: string): number[] {
     if (this.lineStartsFor?.text !== text) this.lineStartsFor = { text, starts: lineStartsOf(text) };
     return this.lineStartsFor.starts;
@@ -293,8 +337,12 @@ export class Classifier {
 
   private commonFeatures(ctx: RequestContext, window: TextWindow, cursor: number, hasSelection: boolean, verdict: InputVerdict) {
     const cursorLocal = ctx.selection.active.line - window.startLine;
-    const line = lineText(window, cursorLocal);
-    const column = cursor - window.lineStarts[Math.max(0, Math.min(cursorLocal, window.lineStarts.length - 1))];
+    const fullLine = lineText(window, cursorLocal);
+    const fullColumn = cursor - window.lineStarts[Math.max(0, Math.min(cursorLocal, window.lineStarts.length - 1))];
+    // Only the text near the cursor is examined, so a megabyte-long line costs no more than a short one.
+    const from = Math.max(0, fullColumn - LINE_CONTEXT_CHARS);
+    const line = fullLine.length <= 2 * LINE_CONTEXT_CHARS ? fullLine : fullLine.slice(from, fullColumn + LINE_CONTEXT_CHARS);
+    const column = fullLine.length <= 2 * LINE_CONTEXT_CHARS ? fullColumn : fullColumn - from;
     const firstLocal = Math.min(ctx.selection.start.line, ctx.selection.end.line) - window.startLine;
     const lastLocal = Math.max(ctx.selection.start.line, ctx.selection.end.line) - window.startLine;
     return {
@@ -346,7 +394,7 @@ export class Classifier {
     const errorRegion: Span = hasSelection
       ? selection
       : { start: Math.min(outer?.start ?? Infinity, near(-ERROR_CONTEXT_LINES)), end: Math.max(outer?.end ?? 0, near(ERROR_CONTEXT_LINES)) };
-    const analysis = analyseTree(tree, window, cursor, selection, errorRegion, enclosing);
+    const analysis = analyseTree(tree, window, cursor, selection, errorRegion);
     const textEmpty = !hasSelection && emptyBlockByText(window, common.cursorLocal, unitStartLocal);
     let errors = analysis.errors;
     if (textEmpty) {
@@ -355,18 +403,17 @@ export class Classifier {
       const nextLine = window.lineStarts[Math.min(window.lineStarts.length - 1, common.cursorLocal + 2)] ?? window.text.length;
       errors = errors.filter((e) => e.end < headerStart || e.start > nextLine);
     }
-    const unitText = enclosing ? window.text.slice(enclosing.startIndex, enclosing.endIndex) : '';
-    const regionText = window.text.slice(region.start, region.end);
     const regionFirstLine = window.startLine + rowOf(region.start);
-    const regionLastLine = regionFirstLine + (regionText.match(/\n/g)?.length ?? 0);
+    const regionLastLine = window.startLine + rowOf(region.end);
+    const metrics = measureUnit(tree, window, enclosing ? { start: enclosing.startIndex, end: enclosing.endIndex } : region, enclosing?.kind, cursor);
     const unit: UnitInfo | undefined = enclosing
       ? {
           kind: enclosing.kind,
           name: enclosing.name,
-          startLine: window.startLine + (unitStartLocal ?? 0),
-          endLine: window.startLine + (unitStartLocal ?? 0) + (unitText.match(/\n/g)?.length ?? 0),
-          lines: (unitText.match(/\n/g)?.length ?? 0) + 1,
-          tokens: countTokens(unitText),
+          startLine: window.startLine + rowOf(enclosing.startIndex),
+          endLine: window.startLine + rowOf(enclosing.endIndex),
+          lines: rowOf(enclosing.endIndex) - rowOf(enclosing.startIndex) + 1,
+          tokens: metrics.tokens,
         }
       : undefined;
     const aboveLocal = (hasSelection ? common.firstLocal : common.cursorLocal) - 1;
@@ -391,8 +438,8 @@ export class Classifier {
       syntaxErrors: errors.length,
       diagnosticErrors: this.diagnosticErrors(ctx, regionFirstLine, regionLastLine),
       nestingDepth: analysis.nestingDepth,
-      branchCount: analysis.branchCount,
-      identifiers: countIdentifiers(unitText || regionText),
+      branchCount: metrics.branches,
+      identifiers: metrics.identifiers,
       formatIrregularity: hasSelection ? formatIrregularity(tree, window, selection, ctx.languageId) : 0,
     };
   }
@@ -408,13 +455,18 @@ export class Classifier {
     const common = this.commonFeatures(ctx, window, cursor, hasSelection, verdict);
     const firstLocal = hasSelection ? common.firstLocal : Math.max(0, common.cursorLocal - 15);
     const lastLocal = hasSelection ? common.lastLocal : Math.min(window.lineStarts.length - 1, common.cursorLocal + 15);
+    // Binary or minified text is not scanned line by line: a bounded sample around the cursor is enough.
+    const heavy = verdict.binary || verdict.minified;
     const regionLines: string[] = [];
-    // Binary or minified text is never scanned line by line beyond what the window holds.
-    for (let i = firstLocal; i <= lastLocal && !verdict.binary; i++) regionLines.push(lineText(window, i));
-    const regionText = hasSelection ? window.text.slice(selection.start, selection.end) : regionLines.join('\n');
-    const scanned = verdict.binary || verdict.minified ? { inString: false, inComment: false } : scanLine(common.line, common.column, ctx.languageId);
-    const above = lineText(window, (hasSelection ? common.firstLocal : common.cursorLocal) - 1);
-    const inComment = scanned.inComment || (!verdict.binary && inBlockComment(window.text, cursor, ctx.languageId));
+    for (let i = firstLocal; i <= lastLocal && !heavy; i++) regionLines.push(lineText(window, i));
+    const regionText = heavy
+      ? window.text.slice(Math.max(0, cursor - UNIT_SAMPLE_CHARS / 2), cursor + UNIT_SAMPLE_CHARS / 2)
+      : hasSelection
+        ? window.text.slice(selection.start, selection.end)
+        : regionLines.join('\n');
+    const scanned = heavy ? { inString: false, inComment: false } : scanLine(common.line, common.column, ctx.languageId);
+    const above = heavy ? '' : lineText(window, (hasSelection ? common.firstLocal : common.cursorLocal) - 1);
+    const inComment = scanned.inComment || (!heavy && inBlockComment(window.text, cursor, ctx.languageId));
     const depth = Math.round(indentWidth(common.line) / 4);
     return {
       ...pick(common),
@@ -429,16 +481,16 @@ export class Classifier {
       },
       inComment,
       inString: scanned.inString,
-      emptyBlock: !hasSelection && !inComment && !verdict.binary && emptyBlockByText(window, common.cursorLocal),
+      emptyBlock: !hasSelection && !inComment && !heavy && emptyBlockByText(window, common.cursorLocal),
       commentAbove: isCommentLine(above, ctx.languageId),
       wholeNodeSelection: false,
-      syntaxErrors: hasSelection && !verdict.binary ? unbalancedBrackets(regionText, ctx.languageId) : 0,
+      syntaxErrors: hasSelection && !heavy ? unbalancedBrackets(regionText, ctx.languageId) : 0,
       diagnosticErrors: this.diagnosticErrors(ctx, window.startLine + firstLocal, window.startLine + lastLocal),
       nestingDepth: depth,
       branchCount: verdict.binary ? 0 : (regionText.match(/\b(if|else|elif|for|while|case|catch|except|switch|when|unless|until)\b/g)?.length ?? 0),
       identifiers: verdict.binary ? 0 : countIdentifiers(regionText),
       formatIrregularity:
-        hasSelection && !verdict.binary
+        hasSelection && !heavy
           ? Math.min(1, spacingIrregularity(regionLines) + textOnlyIndentIrregularity(regionLines))
           : 0,
     };

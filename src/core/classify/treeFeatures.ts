@@ -1,5 +1,4 @@
 import type { Node, Tree } from 'web-tree-sitter';
-import type { EnclosingUnit } from './enclosingUnit';
 import {
   BLOCK_KINDS,
   CLASS_KINDS,
@@ -17,6 +16,15 @@ export interface Span {
   end: number;
 }
 
+/** The node spanning exactly `span` with kind `type`, if any. */
+export function nodeAt(tree: Tree, span: Span, type: string): Node | undefined {
+  for (let n: Node | null = tree.rootNode.descendantForIndex(span.start, span.end); n; n = n.parent) {
+    if (n.startIndex === span.start && n.endIndex === span.end && n.type === type) return n;
+    if (n.startIndex < span.start || n.endIndex > span.end) return undefined;
+  }
+  return undefined;
+}
+
 export interface TreeAnalysis {
   nodeKind: string;
   ancestorKinds: string[];
@@ -26,7 +34,6 @@ export interface TreeAnalysis {
   /** The innermost block around the cursor has no statements. */
   emptyBlock: boolean;
   nestingDepth: number;
-  branchCount: number;
   /** ERROR / MISSING nodes overlapping the region, as window offsets. */
   errors: Span[];
   wholeNodeSelection: boolean;
@@ -77,7 +84,10 @@ function isBlockNode(node: Node): boolean {
   return BLOCK_KINDS.has(node.type) || node.parent?.childForFieldName('body')?.id === node.id;
 }
 
-/** Collects ERROR and MISSING nodes that overlap `region`, descending only where errors are. */
+/**
+ * Collects ERROR and MISSING nodes that overlap `region`, descending only where errors are and
+ * only into children at the region (a file's root can have thousands of children).
+ */
 function collectErrors(node: Node, region: Span, out: Span[]): void {
   if (out.length >= 50 || node.endIndex < region.start || node.startIndex > region.end) return;
   if (node.isError || node.isMissing) {
@@ -85,16 +95,28 @@ function collectErrors(node: Node, region: Span, out: Span[]): void {
     return;
   }
   if (!node.hasError) return;
-  for (const child of node.children) if (child) collectErrors(child, region, out);
+  const cursor = node.walk();
+  try {
+    if (!cursor.gotoFirstChild()) return;
+    do {
+      if (cursor.startIndex > region.end) break;
+      // Position checks on the cursor cost no Node object; only overlapping children are built.
+      if (cursor.endIndex >= region.start) collectErrors(cursor.currentNode, region, out);
+    } while (cursor.gotoNextSibling());
+  } finally {
+    cursor.delete();
+  }
 }
 
-function countBranches(node: Node, limit = 200): number {
+/** Branches in `node`, walking at most `maxVisited` nodes (enough for any function of sane size). */
+export function countBranches(node: Node, maxVisited = 6000): number {
   const cursor = node.walk();
   let count = 0;
+  let visited = 0;
   try {
     for (;;) {
       if (cursor.nodeIsNamed && isBranchKind(cursor.nodeType)) count++;
-      if (count >= limit) return count;
+      if (++visited >= maxVisited) return count;
       if (cursor.gotoFirstChild()) continue;
       while (!cursor.gotoNextSibling()) {
         if (!cursor.gotoParent()) return count;
@@ -124,19 +146,9 @@ export function analyseTree(
   cursor: number,
   selection: Span,
   region: Span,
-  unit: EnclosingUnit | undefined,
 ): TreeAnalysis {
   const atCursor = tree.rootNode.namedDescendantForIndex(cursor);
   const chain = ancestors(atCursor).filter((n) => n.isNamed);
-  let unitNode: Node | null = null;
-  if (unit) {
-    for (let n: Node | null = tree.rootNode.descendantForIndex(unit.startIndex, unit.endIndex); n; n = n.parent) {
-      if (n.startIndex === unit.startIndex && n.endIndex === unit.endIndex && n.type === unit.kind) {
-        unitNode = n;
-        break;
-      }
-    }
-  }
   const classNode = chain.find((n) => CLASS_KINDS.has(n.type));
   const blocks = chain.filter(isBlockNode);
   const innermostBlock = blocks.find((b) => b.startIndex < cursor && cursor < b.endIndex);
@@ -155,7 +167,6 @@ export function analyseTree(
     ...lexicalPlace(tree, cursor),
     emptyBlock,
     nestingDepth: blocks.length,
-    branchCount: unitNode ? countBranches(unitNode) : 0,
     errors: edgeFree,
     wholeNodeSelection: selection.end > selection.start && selectsWholeNode(tree, window.text, selection),
   };

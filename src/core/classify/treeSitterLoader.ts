@@ -32,6 +32,10 @@ export class TreeSitterLoader {
   private runtime: Promise<void> | undefined;
   private readonly languages = new Map<string, Promise<Language | undefined>>();
   private readonly loadedLanguages = new Map<string, Language>();
+  /** Emscripten keeps its memory views on the options object it was started with. */
+  private readonly moduleOptions: { locateFile: (name: string) => string; HEAP8?: Int8Array } = {
+    locateFile: (name: string) => path.join(this.assetRoot, name),
+  };
   private readonly parsers = new Map<string, Parser>();
 
   constructor(
@@ -84,6 +88,11 @@ export class TreeSitterLoader {
     return { tree, parseMs };
   }
 
+  /** Bytes of WebAssembly memory tree-sitter holds (trees, parsers, grammars); 0 before it starts. */
+  wasmMemoryBytes(): number {
+    return this.moduleOptions.HEAP8?.buffer.byteLength ?? 0;
+  }
+
   /** A parser of its own for a long-running job (its caller deletes it); undefined until the grammar is loaded. */
   newParser(languageId: string): Parser | undefined {
     const file = grammarFileFor(languageId);
@@ -113,9 +122,7 @@ export class TreeSitterLoader {
 
   private async loadLanguage(file: string): Promise<Language | undefined> {
     try {
-      this.runtime ??= Parser.init({
-        locateFile: (name: string) => path.join(this.assetRoot, name),
-      });
+      this.runtime ??= Parser.init(this.moduleOptions);
       await this.runtime;
       const language = await Language.load(path.join(this.assetRoot, file));
       this.loadedLanguages.set(file, language);
