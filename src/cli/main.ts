@@ -102,8 +102,13 @@ async function explain(file: string, line: number, languageId: string | undefine
   };
   const refusal = directiveRefusal(readFileDirectives(ctx.headerText), decision);
   if (refusal) throw new UsageError(refusal.replace(/`/g, ''));
-  const wasmRoot = path.join(__dirname, 'wasm');
-  const target = await findExplainTarget(ctx, new TreeSitterLoader(wasmRoot, logger));
+  const loader = new TreeSitterLoader(path.join(__dirname, 'wasm'), logger);
+  const classifier = new Classifier(loader, logger, { backgroundParse: false });
+  const classification = await classifier.classify(ctx, 'explain');
+  classifier.dispose();
+  loader.dispose();
+  logger.info(`classify: difficulty ${classification.difficulty}; ${classification.reason}`);
+  const target = findExplainTarget(ctx, classification);
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   const outcome = await runChatAttempt({

@@ -1,7 +1,10 @@
 import * as vscode from 'vscode';
 import { AttemptHistory } from '../core/actions/attemptHistory';
+import { Classifier } from '../core/classify/classifier';
 import { TreeSitterLoader } from '../core/classify/treeSitterLoader';
+import { DocumentTexts } from './documentTexts';
 import { clearApiKey, setApiKey } from './commands/apiKeyCommands';
+import { classifyAtCursor } from './commands/classifyAtCursor';
 import { explainSelection } from './commands/explainSelection';
 import { ApiKeyStore } from './secrets/apiKeyStore';
 import { SettingsReader } from './settings/settingsReader';
@@ -16,6 +19,8 @@ export class CodeRouteContext implements vscode.Disposable {
   readonly settings: SettingsReader;
   readonly apiKeys: ApiKeyStore;
   readonly treeSitter: TreeSitterLoader;
+  readonly classifier: Classifier;
+  readonly documentTexts = new DocumentTexts();
   readonly history = new AttemptHistory();
   readonly explainDocuments: ExplainDocumentProvider;
   private readonly requestsPanel: RequestsPanel;
@@ -29,12 +34,15 @@ export class CodeRouteContext implements vscode.Disposable {
     this.apiKeys = new ApiKeyStore(extension.secrets);
     // Grammars load from the extension's own folder, only when a language is first parsed.
     this.treeSitter = new TreeSitterLoader(vscode.Uri.joinPath(extension.extensionUri, 'dist', 'wasm').fsPath, log);
+    this.classifier = new Classifier(this.treeSitter, log);
+    this.own({ dispose: () => (this.classifier.dispose(), this.treeSitter.dispose()) });
     this.explainDocuments = this.own(new ExplainDocumentProvider());
     this.requestsPanel = this.own(new RequestsPanel(extension.extensionUri, this.history));
 
     this.command('coderoute.explainSelection', () => explainSelection(this));
     this.command('coderoute.setApiKey', (providerId?: unknown, key?: unknown) => setApiKey(this, providerId, key));
     this.command('coderoute.clearApiKey', (providerId?: unknown) => clearApiKey(this, providerId));
+    this.command('coderoute.classifyAtCursor', () => classifyAtCursor(this));
     this.command('coderoute.showLog', () => log.show());
     this.command('coderoute.showRequests', () => this.requestsPanel.show());
   }

@@ -1,9 +1,7 @@
 import * as vscode from 'vscode';
 import { DIRECTIVE_HEADER_LINES } from '../core/policy/fileDirectives';
+import type { DocumentTexts } from './documentTexts';
 import type { DiagnosticInfo, RequestContext, Task, TextRange } from '../core/context/requestContext';
-
-/** Documents longer than this are sent to core as a window of lines around the selection. */
-const MAX_WINDOW_LINES = 4000;
 
 const SEVERITY: Record<vscode.DiagnosticSeverity, DiagnosticInfo['severity']> = {
   [vscode.DiagnosticSeverity.Error]: 'error',
@@ -19,24 +17,27 @@ function plainRange(range: vscode.Range): TextRange {
   };
 }
 
-/** Copies what core needs from the editor into plain data, bounded in size whatever the file. */
-export function requestContextFromEditor(editor: vscode.TextEditor, command: Task, requestId: string): RequestContext {
+/**
+ * Copies what core needs from the editor into plain data. The text is the whole document (one
+ * string per version, shared with the classifier's trees); core bounds its own work.
+ */
+export function requestContextFromEditor(
+  editor: vscode.TextEditor,
+  command: Task,
+  requestId: string,
+  texts: DocumentTexts,
+): RequestContext {
   const { document, selection } = editor;
-  const half = Math.floor(MAX_WINDOW_LINES / 2);
-  const firstLine = Math.max(0, Math.min(selection.start.line - half, document.lineCount - MAX_WINDOW_LINES));
-  const lastLine = Math.min(document.lineCount - 1, Math.max(selection.end.line + half, firstLine + MAX_WINDOW_LINES - 1));
-  const window = new vscode.Range(firstLine, 0, lastLine, document.lineAt(lastLine).range.end.character);
   const diagnostics = vscode.languages
     .getDiagnostics(document.uri)
-    .filter((d) => d.range.intersection(window))
     .map((d) => ({ range: plainRange(d.range), message: d.message, severity: SEVERITY[d.severity], source: d.source }));
   return {
     requestId,
     command,
     languageId: document.languageId,
     path: vscode.workspace.asRelativePath(document.uri, false),
-    text: document.getText(window),
-    textStartLine: firstLine,
+    text: texts.get(document),
+    textStartLine: 0,
     headerText: document.getText(new vscode.Range(0, 0, Math.min(DIRECTIVE_HEADER_LINES, document.lineCount), 0)),
     selection: { ...plainRange(selection), active: { line: selection.active.line, character: selection.active.character } },
     diagnostics,

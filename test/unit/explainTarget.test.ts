@@ -6,6 +6,7 @@ import { findEnclosingUnit } from '../../src/core/classify/enclosingUnit';
 import { GRAMMAR_FILE_NAMES, TreeSitterLoader, grammarFileFor } from '../../src/core/classify/treeSitterLoader';
 import { silentLogger } from '../../src/core/log/logger';
 import { findExplainTarget } from '../../src/core/prompts/explainTarget';
+import { Classifier } from '../../src/core/classify/classifier';
 import { REPO_ROOT } from './repoRoot';
 
 /** The grammars as the build ships them: these tests also check what `npm run build` copied. */
@@ -43,18 +44,28 @@ const TS = [
   '',
 ].join('\n');
 
+/** The explain target as the extension finds it: classify with the explain command, then pick. */
+async function targetWith(loader: TreeSitterLoader, ctx: RequestContext) {
+  const classifier = new Classifier(loader, silentLogger, { backgroundParse: false });
+  try {
+    return findExplainTarget(ctx, await classifier.classify(ctx, 'explain'));
+  } finally {
+    classifier.dispose();
+  }
+}
+
 describe('explain target (tree-sitter, real grammars)', () => {
   const loader = new TreeSitterLoader(WASM_ROOT, silentLogger);
 
   it('uses the selection when there is one', async () => {
-    const target = await findExplainTarget(context('typescript', TS, { line: 6, character: 4 }, { line: 6, character: 31 }), loader);
+    const target = await targetWith(loader, context('typescript', TS, { line: 6, character: 4 }, { line: 6, character: 31 }));
     assert.equal(target.source, 'selection');
     assert.equal(target.code, 'const out: string[] = [];');
     assert.equal(target.startLine, 6);
   });
 
   it('finds the method around the cursor when nothing is selected, not the short callback', async () => {
-    const target = await findExplainTarget(context('typescript', TS, { line: 10, character: 22 }), loader);
+    const target = await targetWith(loader, context('typescript', TS, { line: 10, character: 22 }));
     assert.equal(target.source, 'enclosing-unit');
     assert.equal(target.unitKind, 'method_definition');
     assert.equal(target.unitName, 'greet');
@@ -65,21 +76,21 @@ describe('explain target (tree-sitter, real grammars)', () => {
   });
 
   it('falls back to the class when the cursor is between its members', async () => {
-    const target = await findExplainTarget(context('typescript', TS, { line: 4, character: 0 }), loader);
+    const target = await targetWith(loader, context('typescript', TS, { line: 4, character: 0 }));
     assert.equal(target.unitKind, 'class_declaration');
     assert.equal(target.unitName, 'Greeter');
   });
 
   it('keeps offsets right after non-ASCII text', async () => {
     const py = '# ünïcödé ✓ 😀 comment\n\ndef area(r):\n    """Área 😀"""\n    return 3.14 * r * r\n';
-    const target = await findExplainTarget(context('python', py, { line: 4, character: 8 }), loader);
+    const target = await targetWith(loader, context('python', py, { line: 4, character: 8 }));
     assert.equal(target.unitKind, 'function_definition');
     assert.equal(target.code, 'def area(r):\n    """Área 😀"""\n    return 3.14 * r * r');
   });
 
   it('explains the lines around the cursor in a language without a grammar, and says so', async () => {
     const text = Array.from({ length: 100 }, (_, i) => `line ${i}`).join('\n');
-    const target = await findExplainTarget(context('haskell', text, { line: 50, character: 0 }), loader);
+    const target = await targetWith(loader, context('haskell', text, { line: 50, character: 0 }));
     assert.equal(target.source, 'lines-around-cursor');
     assert.equal(target.startLine, 30);
     assert.equal(target.endLine, 70);
@@ -126,7 +137,7 @@ describe('explain target (tree-sitter, real grammars)', () => {
   it('degrades to text-only when the grammar files are missing, and logs why', async () => {
     const errors: string[] = [];
     const broken = new TreeSitterLoader(path.join(REPO_ROOT, 'no-such-folder'), { ...silentLogger, error: (m) => errors.push(m) });
-    const target = await findExplainTarget(context('typescript', TS, { line: 10, character: 22 }), broken);
+    const target = await targetWith(broken, context('typescript', TS, { line: 10, character: 22 }));
     assert.equal(target.source, 'lines-around-cursor');
     assert.equal(errors.length, 1);
     assert.match(errors[0], /could not load tree-sitter-typescript\.wasm/);

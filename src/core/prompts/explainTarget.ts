@@ -1,7 +1,6 @@
+import type { Classification } from '../classify/classification';
 import type { RequestContext } from '../context/requestContext';
 import { LineIndex } from '../context/textOffsets';
-import { findEnclosingUnit } from '../classify/enclosingUnit';
-import type { TreeSitterLoader } from '../classify/treeSitterLoader';
 
 /** The code an explanation is about, and where it came from. */
 export interface ExplainTarget {
@@ -19,10 +18,10 @@ export interface ExplainTarget {
 const CONTEXT_LINES = 20;
 
 /**
- * What to explain: the selection; with none, the function or class around the cursor
- * (tree-sitter); with neither, the lines around the cursor.
+ * What to explain: the selection; with none, the function or class around the cursor (as the
+ * classifier found it in the syntax tree); with neither, the lines around the cursor.
  */
-export async function findExplainTarget(ctx: RequestContext, parser: TreeSitterLoader): Promise<ExplainTarget> {
+export function findExplainTarget(ctx: RequestContext, classification: Classification): ExplainTarget {
   const index = new LineIndex(ctx.text);
   const toLocal = (line: number) => line - ctx.textStartLine;
   const start = index.offsetAt({ line: toLocal(ctx.selection.start.line), character: ctx.selection.start.character });
@@ -35,36 +34,24 @@ export async function findExplainTarget(ctx: RequestContext, parser: TreeSitterL
       source: 'selection',
     };
   }
-  const parsed = await parser.parse(ctx.languageId, ctx.text);
-  if (parsed) {
-    try {
-      const unit = findEnclosingUnit(parsed.tree, start, end);
-      if (unit) {
-        // Start at the unit's line so the explanation sees its indentation and leading modifiers.
-        const unitStart = index.positionAt(unit.startIndex);
-        const from = index.offsetAt({ line: unitStart.line, character: 0 });
-        return {
-          code: ctx.text.slice(from, unit.endIndex),
-          startLine: unitStart.line + ctx.textStartLine,
-          endLine: index.positionAt(unit.endIndex).line + ctx.textStartLine,
-          source: 'enclosing-unit',
-          unitKind: unit.kind,
-          unitName: unit.name,
-        };
-      }
-    } finally {
-      parsed.tree.delete();
-    }
+  const lines = (first: number, last: number) =>
+    ctx.text.slice(
+      index.offsetAt({ line: toLocal(first), character: 0 }),
+      index.offsetAt({ line: toLocal(last), character: Number.MAX_SAFE_INTEGER }),
+    );
+  const { unit } = classification.features;
+  if (unit && unit.kind !== 'lines') {
+    return {
+      code: lines(unit.startLine, unit.endLine),
+      startLine: unit.startLine,
+      endLine: unit.endLine,
+      source: 'enclosing-unit',
+      unitKind: unit.kind,
+      unitName: unit.name,
+    };
   }
-  const cursorLine = toLocal(ctx.selection.active.line);
-  const firstLine = Math.max(0, cursorLine - CONTEXT_LINES);
-  const lastLine = Math.min(index.lineCount - 1, cursorLine + CONTEXT_LINES);
-  const from = index.offsetAt({ line: firstLine, character: 0 });
-  const to = index.offsetAt({ line: lastLine, character: Number.MAX_SAFE_INTEGER });
-  return {
-    code: ctx.text.slice(from, to),
-    startLine: firstLine + ctx.textStartLine,
-    endLine: lastLine + ctx.textStartLine,
-    source: 'lines-around-cursor',
-  };
+  const cursorLine = ctx.selection.active.line;
+  const firstLine = Math.max(ctx.textStartLine, cursorLine - CONTEXT_LINES);
+  const lastLine = Math.min(ctx.textStartLine + index.lineCount - 1, cursorLine + CONTEXT_LINES);
+  return { code: lines(firstLine, lastLine), startLine: firstLine, endLine: lastLine, source: 'lines-around-cursor' };
 }

@@ -19,6 +19,8 @@ export interface ExplainCommandResult {
   modelId?: string;
   errorKind?: ProviderErrorKind | 'config' | 'missing-key' | 'internal';
   documentUri?: string;
+  /** The classifier's difficulty for the explained code, 0..1. */
+  difficulty?: number;
 }
 
 function describeTarget(target: ExplainTarget, path: string): { title: string; header: string } {
@@ -83,7 +85,7 @@ export async function explainSelection(ctx: CodeRouteContext): Promise<ExplainCo
   }
   const requestId = randomUUID();
   try {
-    const request = requestContextFromEditor(editor, 'explain', requestId);
+    const request = requestContextFromEditor(editor, 'explain', requestId, ctx.documentTexts);
     const { settings } = ctx.settings.current;
     let decision: RouteDecision;
     try {
@@ -107,7 +109,9 @@ export async function explainSelection(ctx: CodeRouteContext): Promise<ExplainCo
       return { status: 'error', requestId, modelId: model.id, errorKind: 'missing-key' };
     }
 
-    const target = await findExplainTarget(request, ctx.treeSitter);
+    const classification = await ctx.classifier.classify(request, 'explain');
+    ctx.log.info(`explain: difficulty ${classification.difficulty}; ${classification.reason} id=${requestId}`);
+    const target = findExplainTarget(request, classification);
     const messages = buildExplainMessages(request, target);
     const { title, header } = describeTarget(target, request.path);
     const document = ctx.explainDocuments.create(requestId, title, header);
@@ -139,7 +143,7 @@ export async function explainSelection(ctx: CodeRouteContext): Promise<ExplainCo
     );
     document.finish(footerFor(outcome.attempt, decision));
     ctx.history.record(outcome.attempt, Date.now());
-    const base = { requestId, modelId: model.id, documentUri: document.uri.toString() };
+    const base = { requestId, modelId: model.id, documentUri: document.uri.toString(), difficulty: classification.difficulty };
     if (outcome.error && outcome.attempt.status === 'error') {
       const { message, actions } = errorFor(outcome.error.kind, decision);
       showUserError(message, ...actions);

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as vscode from 'vscode';
+import type { Classification } from '../../../src/core/classify/classification';
 import type { ExplainCommandResult } from '../../../src/vscode/commands/explainSelection';
 import { MockLlmServer } from '../../mock/mockLlmServer';
 import { eventually, openDocument, openFixture, placeCursorAfter, select, sleep, workspaceRoot } from '../vscodeHelpers';
@@ -25,7 +26,7 @@ function userMessage(server: MockLlmServer, index = 0): string {
   return body.messages.find((m) => m.role === 'user')?.content ?? '';
 }
 
-describe('CodeRoute: Explain Selection (in a real VS Code)', () => {
+describe('CodeRoute in a real VS Code (trusted workspace)', () => {
   let server: MockLlmServer;
 
   before(async () => {
@@ -52,7 +53,7 @@ describe('CodeRoute: Explain Selection (in a real VS Code)', () => {
 
   it('is contributed and activates on first use', async () => {
     const commands = await vscode.commands.getCommands(true);
-    for (const id of ['coderoute.explainSelection', 'coderoute.setApiKey', 'coderoute.clearApiKey', 'coderoute.showLog', 'coderoute.showRequests']) {
+    for (const id of ['coderoute.explainSelection', 'coderoute.classifyAtCursor', 'coderoute.setApiKey', 'coderoute.clearApiKey', 'coderoute.showLog', 'coderoute.showRequests']) {
       assert.ok(commands.includes(id), id);
     }
     const extension = vscode.extensions.all.find((e) => e.packageJSON.name === 'coderoute');
@@ -68,6 +69,7 @@ describe('CodeRoute: Explain Selection (in a real VS Code)', () => {
 
     assert.equal(result.status, 'ok', JSON.stringify(result));
     assert.equal(result.modelId, 'mock-small');
+    assert.ok(typeof result.difficulty === 'number' && result.difficulty >= 0 && result.difficulty <= 1);
     const shown = openDocument(result.documentUri);
     assert.equal(shown.uri.scheme, 'coderoute-explain');
     assert.equal(shown.languageId, 'markdown');
@@ -223,6 +225,26 @@ describe('CodeRoute: Explain Selection (in a real VS Code)', () => {
     assert.equal(result.status, 'error');
     assert.equal(result.errorKind, 'config');
     assert.equal(server.requests.length, 0);
+  });
+
+  it('classifies the code at the cursor from the real document and its real diagnostics', async () => {
+    const editor = await openFixture('src/invoice.ts');
+    // The built-in TypeScript service reports the type error; tree-sitter alone sees valid syntax.
+    const diagnostics = await eventually(
+      () => vscode.languages.getDiagnostics(editor.document.uri).filter((d) => d.severity === vscode.DiagnosticSeverity.Error).length > 0 &&
+        vscode.languages.getDiagnostics(editor.document.uri),
+      'TypeScript diagnostics for invoice.ts',
+      60_000,
+    );
+    assert.ok(diagnostics.some((d) => /not assignable/.test(d.message)), diagnostics.map((d) => d.message).join('; '));
+    placeCursorAfter(editor, 'sum += line.');
+    const result = await vscode.commands.executeCommand<Classification>('coderoute.classifyAtCursor');
+    assert.ok(result, 'the command returns the classification');
+    assert.equal(result.task, 'debug', result.reason);
+    assert.equal(result.features.syntaxErrors, 0);
+    assert.ok(result.features.diagnosticErrors >= 1);
+    assert.equal(result.features.unit?.name, 'total');
+    assert.equal(result.textOnly, false);
   });
 
   it('lists the requests of the session in the requests panel', async () => {
