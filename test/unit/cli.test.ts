@@ -78,6 +78,48 @@ describe('coderoute CLI (bundled)', () => {
     assert.equal(server.requests.length, 0);
   });
 
+  it('classifies a position and prints one JSON object', async () => {
+    const file = path.join(dir, 'shapes.py');
+    writeFileSync(file, 'def area(r):\n    \n\ndef other():\n    # TODO: explain\n    return 1\n');
+    const auto = await runCli(['classify', file, '--line', '2', '--col', '5']);
+    assert.equal(auto.code, 0, auto.stderr);
+    const result = JSON.parse(auto.stdout);
+    assert.equal(result.task, 'generate');
+    assert.equal(result.language, 'python');
+    assert.equal(result.textOnly, false);
+    assert.ok(result.difficulty >= 0 && result.difficulty <= 1);
+    assert.ok(result.confidence > 0 && result.confidence <= 1);
+    assert.equal(typeof result.reason, 'string');
+    assert.equal(typeof result.features.emptyBlock, 'boolean');
+    assert.equal(typeof result.timings.parseMs, 'number');
+    assert.equal(typeof result.timings.classifyMs, 'number');
+    const inline = JSON.parse((await runCli(['classify', file, '--line', '5', '--col', '12', '--command', 'inline'])).stdout);
+    assert.equal(inline.task, 'complete-comment');
+    const diagnostics = path.join(dir, 'diagnostics.json');
+    writeFileSync(diagnostics, JSON.stringify([{ line: 6, message: 'undefined name', severity: 'error' }]));
+    const debug = JSON.parse((await runCli(['classify', file, '--line', '6', '--col', '5', '--diagnostics', diagnostics])).stdout);
+    assert.equal(debug.task, 'debug');
+    const selected = JSON.parse((await runCli(['classify', file, '--line', '4', '--sel', '4:1-6:13'])).stdout);
+    assert.equal(selected.task, 'explain');
+  });
+
+  it('rejects a bad path, an unknown language and an out-of-range position with exit code 2', async () => {
+    const file = path.join(dir, 'shapes.py');
+    const missing = await runCli(['classify', path.join(dir, 'nope.py'), '--line', '1']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot read/);
+    const unknown = await runCli(['classify', settingsFile.replace('.json', '.weird'), '--line', '1']);
+    assert.equal(unknown.code, 2);
+    const badLang = await runCli(['classify', file, '--line', '1', '--lang', 'Not A Language!']);
+    assert.equal(badLang.code, 2);
+    assert.match(badLang.stderr, /unknown language/);
+    const past = await runCli(['classify', file, '--line', '99']);
+    assert.equal(past.code, 2);
+    assert.match(past.stderr, /past the end/);
+    const badCol = await runCli(['classify', file, '--line', '1', '--col', '500']);
+    assert.equal(badCol.code, 2);
+  });
+
   it('says which variable to set when the key is missing', async () => {
     const { code, stderr } = await runCli(['explain', settingsFile, '--settings', settingsFile]);
     assert.equal(code, 2);
