@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -8,6 +7,7 @@ import { TreeSitterLoader } from '../../src/core/classify/treeSitterLoader';
 import type { RequestContext } from '../../src/core/context/requestContext';
 import { silentLogger } from '../../src/core/log/logger';
 import { REPO_ROOT } from '../host/testResults';
+import { pythonStdlib, seededRandom } from '../support/realSources';
 
 /**
  * npm run bench:classify — classification speed and memory on real files (~150 KB and ~1.5 MB of
@@ -19,16 +19,6 @@ import { REPO_ROOT } from '../host/testResults';
 
 const yieldToLoop = () => new Promise((resolve) => setImmediate(resolve));
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function filesUnder(dir: string, ext: string, recursive: boolean): string[] {
   const out: string[] = [];
@@ -54,9 +44,6 @@ function realText(files: string[], size: number): { text: string; from: string }
   return { text, from: `${used} file(s) under ${path.dirname(files[0])}` };
 }
 
-function pythonStdlib(): string {
-  return execFileSync('python3', ['-c', "import sysconfig;print(sysconfig.get_paths()['stdlib'])"], { encoding: 'utf8' }).trim();
-}
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -96,7 +83,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 }
 
 async function benchFile(loader: TreeSitterLoader, languageId: string, label: string, text: string, from: string): Promise<void> {
-  const random = rng(text.length);
+  const random = seededRandom(text.length);
   console.log(`\n== ${label}: ${(text.length / 1024).toFixed(0)} KB, ${text.split('\n').length} lines (${from})`);
 
   // Baseline in this process: one full parse of the file, the cost a naive classifier pays per request.
@@ -167,7 +154,7 @@ async function benchFile(loader: TreeSitterLoader, languageId: string, label: st
 async function pathological(loader: TreeSitterLoader): Promise<void> {
   console.log('\n== pathological inputs (each call is timed whole: it is the longest the thread is blocked)');
   const classifier = new Classifier(loader, silentLogger, { backgroundParse: false });
-  const random = rng(5);
+  const random = seededRandom(5);
   const binary = Array.from({ length: 1_000_000 }, () => String.fromCharCode(Math.floor(random() * 256))).join('');
   const cases: [string, string, string, number, number][] = [
     ['20,000 unclosed parentheses', 'javascript', `const x = ${'('.repeat(20_000)}\n`, 0, 20_010],

@@ -11,6 +11,7 @@ import { TreeSitterLoader } from '../../src/core/classify/treeSitterLoader';
 import type { RequestContext, TextPosition } from '../../src/core/context/requestContext';
 import { silentLogger } from '../../src/core/log/logger';
 import { REPO_ROOT } from '../host/testResults';
+import { pythonStdlib, seededRandom } from '../support/realSources';
 
 /**
  * Evaluates the classifier on real code nobody here wrote: source files that ship with npm and
@@ -43,13 +44,6 @@ function walk(dir: string, accept: (file: string) => boolean, recursive = true, 
   return out;
 }
 
-function pythonStdlib(): string {
-  try {
-    return execFileSync('python3', ['-c', "import sysconfig;print(sysconfig.get_paths()['stdlib'])"], { encoding: 'utf8' }).trim();
-  } catch {
-    return '/usr/lib/python3.11';
-  }
-}
 
 /** java.util from the first JDK source archive found, unpacked once into the test cache. */
 function javaSources(): string[] {
@@ -91,16 +85,6 @@ const SOURCES: Source[] = [
 
 // ---- seeded randomness -------------------------------------------------------------------------
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---- scenarios ---------------------------------------------------------------------------------
 
@@ -418,7 +402,7 @@ async function main(): Promise<void> {
   const seed = arg('seed', 20261128);
   const perLanguage = arg('per-language', 320);
   const showMistakes = args.includes('--mistakes');
-  const random = rng(seed);
+  const random = seededRandom(seed);
   const loader = new TreeSitterLoader(path.join(REPO_ROOT, 'dist', 'wasm'), silentLogger);
   const classifier = new Classifier(loader, silentLogger, { backgroundParse: false });
   const results: { c: Case; actual: ClassifiedTask; reason: string }[] = [];

@@ -1,5 +1,6 @@
 import type { Parser, Tree } from 'web-tree-sitter';
 import type { RequestContext } from '../context/requestContext';
+import { lineAtOffset } from '../context/textOffsets';
 import type { Logger } from '../log/logger';
 import type { Classification, ClassifyMode, Features, UnitInfo } from './classification';
 import { decide, difficultyOf } from './decide';
@@ -69,14 +70,8 @@ export function diff(before: string, after: string): { start: number; oldEnd: nu
 }
 
 function pointAt(lineStarts: number[], index: number): { row: number; column: number } {
-  let lo = 0;
-  let hi = lineStarts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (lineStarts[mid] <= index) lo = mid;
-    else hi = mid - 1;
-  }
-  return { row: lo, column: index - lineStarts[lo] };
+  const row = lineAtOffset(lineStarts, index);
+  return { row, column: index - lineStarts[row] };
 }
 
 /** Characters either side of the cursor examined on the cursor's line. */

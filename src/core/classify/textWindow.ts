@@ -1,3 +1,4 @@
+import { lineAtOffset } from '../context/textOffsets';
 import { GUARDS } from './inputGuards';
 
 /**
@@ -96,12 +97,5 @@ export function cutWindow(
 
 /** Zero-based line within the window of an offset in `window.text`. */
 export function rowAt(window: TextWindow, offset: number): number {
-  let lo = 0;
-  let hi = window.lineStarts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (window.lineStarts[mid] <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
+  return lineAtOffset(window.lineStarts, offset);
 }

@@ -1,5 +1,17 @@
 import type { TextPosition } from './requestContext';
 
+/** Index of the line containing `offset`, given the offsets at which lines start (binary search). */
+export function lineAtOffset(lineStarts: readonly number[], offset: number): number {
+  let lo = 0;
+  let hi = lineStarts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (lineStarts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 /** Converts between zero-based line/character positions and string offsets in `text`. */
 export class LineIndex {
   private readonly lineStarts: number[] = [0];
@@ -23,13 +35,7 @@ export class LineIndex {
 
   positionAt(offset: number): TextPosition {
     const clamped = Math.min(Math.max(offset, 0), this.text.length);
-    let lo = 0;
-    let hi = this.lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid] <= clamped) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo, character: clamped - this.lineStarts[lo] };
+    const line = lineAtOffset(this.lineStarts, clamped);
+    return { line, character: clamped - this.lineStarts[line] };
   }
 }
