@@ -193,6 +193,7 @@ async function main(): Promise<void> {
   await benchFile(loader, 'python', 'Python ~150 KB', py150.text, py150.from);
   await benchFile(loader, 'python', 'Python ~1.5 MB', py1500.text, py1500.from);
   await pathological(loader);
+  console.log(`\npeak memory of the whole run: RSS ${mb(process.resourceUsage().maxRSS * 1024)}, tree-sitter wasm ${mb(loader.wasmMemoryBytes())} (wasm memory only grows)`);
   loader.dispose();
 }
 
