@@ -120,25 +120,24 @@ async function benchFile(loader: TreeSitterLoader, languageId: string, label: st
     `repeated requests, same document, 2000 positions: p50 ${ms(percentile(repeated, 50))}, p95 ${ms(percentile(repeated, 95))}, p99 ${ms(percentile(repeated, 99))} (p95 = ${(percentile(repeated, 95) / baseline).toFixed(3)}x a full parse); event loop blocked at most ${ms(loop.max / 1e6)}`,
   );
 
-  // Typing: 2000 single-character edits with a request after each; memory must stay flat.
-  const lines = text.split('\n');
-  let line = Math.floor(lines.length / 2);
+  // Typing: 2000 single-character edits with a request after each; memory must stay flat. The
+  // statement typed is ordinary code of the language, on new lines indented like the code there.
+  let line = Math.floor(text.split('\n').length / 2);
   let current = text;
+  const indent = /^[ \t]*/.exec(current.split('\n')[line])?.[0] ?? '';
+  const phrase = languageId === 'python' ? 'total = sum(item.price for item in items if item.active)' : 'const total = items.reduce((sum, item) => sum + item.price, 0);';
   const typed: number[] = [];
   const samples: { at: number; heap: number; wasm: number }[] = [];
-  const phrase = 'const total = items.reduce((sum, item) => sum + item.price, 0);';
   for (let i = 0; i < 2000; i++) {
     const column = i % (phrase.length + 1);
     const all = current.split('\n');
-    if (column === phrase.length) {
-      all.splice(line + 1, 0, '');
-      line++;
-    } else {
-      all[line] = `${all[line].slice(0, column)}${phrase[column]}${all[line].slice(column)}`;
-    }
+    if (column === 0) all.splice(line, 0, indent);
+    if (column === phrase.length) line++;
+    else all[line] = `${all[line]}${phrase[column]}`;
     current = all.join('\n');
-    const [, t] = await timed(() => classifier.classify(context(languageId, 'open.doc', current, line, column + 1), 'inline'));
+    const [r, t] = await timed(() => classifier.classify(context(languageId, 'open.doc', current, line, indent.length + column + 1), 'inline'));
     typed.push(t);
+    if (process.env.BENCH_TRACE && i % 100 === 0) console.log(`typed ${i} ${t.toFixed(1)} parse=${r.timings.parseMs} ${r.reason}`);
     await yieldToLoop();
     if (i % 500 === 0 || i === 1999) {
       global.gc?.();

@@ -39,7 +39,12 @@ interface BuildJob {
   languageId: string;
   startLine: number;
   text: string;
+  lineStarts: number[];
   parser: Parser;
+  /** The previous whole tree, edited to match `text`, that the parse reuses. */
+  oldTree?: Tree;
+  /** Text that arrived while this job ran: parsed next, from this job's result. */
+  pending?: { text: string; lineStarts: number[] };
 }
 
 /** Lines either side of the cursor in which a syntax error is taken to be the user's concern. */
@@ -49,6 +54,8 @@ const ERROR_CONTEXT_LINES = 25;
 const CACHED_DOCUMENTS = 8;
 /** Of those, how many may hold a whole-document tree of a large file (they cost memory). */
 const WHOLE_TREES = 2;
+/** Up to this size a document's whole tree is kept current on every edit; beyond it, in the background. */
+const SYNC_WHOLE_CHARS = 400_000;
 /** Longest slice of a background whole-document parse. */
 const BUILD_SLICE_MS = 8;
 const CHUNK = 4096;
@@ -134,7 +141,10 @@ export interface ClassifierOptions {
 }
 
 export class Classifier {
+  /** Per document: the tree of its last window (or of the whole text, when small). */
   private readonly cache = new Map<string, CachedTree>();
+  /** Per large document: a whole-document tree built in the background, for its exact text. */
+  private readonly wholeTrees = new Map<string, CachedTree>();
   private lineStartsFor: { text: string; starts: number[] } | undefined;
   private verdictFor: { text: string; header: string; verdict: InputVerdict } | undefined;
   private job: BuildJob | undefined;
@@ -153,9 +163,13 @@ export class Classifier {
 
   /** The window to analyse: the whole text when a tree of it is kept, else lines around the request. */
   private windowFor(ctx: RequestContext, firstLine: number, lastLine: number): TextWindow {
-    const cached = this.cache.get(this.keyOf(ctx));
+    const whole = this.wholeTrees.get(this.keyOf(ctx));
     const lineStarts = this.lineStarts(ctx.text);
-    if (cached?.whole && cached.startLine === ctx.textStartLine) {
+    // A whole tree serves while it matches the text. After an edit, a moderately large document's
+    // tree is updated on the spot (an incremental parse costs about a millisecond there); in a very
+    // large one the window (cheap to reparse) serves and the whole tree catches up in the background.
+    const current = whole?.text === ctx.text || ctx.text.length <= SYNC_WHOLE_CHARS;
+    if (whole && whole.startLine === ctx.textStartLine && current) {
       return { text: ctx.text, startLine: ctx.textStartLine, atStart: ctx.textStartLine === 0, atEnd: true, lineStarts };
     }
     return cutWindow(ctx.text, ctx.textStartLine, firstLine, lastLine, lineStarts);
@@ -220,22 +234,53 @@ export class Classifier {
     this.verdictFor = undefined;
     this.cache.forEach((entry) => entry.tree.delete());
     this.cache.clear();
+    this.wholeTrees.forEach((entry) => entry.tree.delete());
+    this.wholeTrees.clear();
   }
 
-  /** Starts (or keeps going) a background whole-document parse of `ctx.text`. */
+  /**
+   * Starts a background whole-document parse of `ctx.text`, reusing the document's previous whole
+   * tree (edited to match) when there is one; a job already running for the document finishes its
+   * text first and then catches up with the newest.
+   */
   private startBuild(ctx: RequestContext): void {
     const key = this.keyOf(ctx);
-    if (this.job?.key === key) return;
-    const parser = this.parser.newParser(ctx.languageId);
-    if (!parser) return;
+    const lineStarts = this.lineStarts(ctx.text);
+    if (this.job?.key === key) {
+      if (this.job.text !== ctx.text) this.job.pending = { text: ctx.text, lineStarts };
+      return;
+    }
     this.stopBuild();
-    this.job = { key, languageId: ctx.languageId, startLine: ctx.textStartLine, text: ctx.text, parser };
+    this.beginJob(key, ctx.languageId, ctx.textStartLine, ctx.text, lineStarts);
+  }
+
+  private beginJob(key: string, languageId: string, startLine: number, text: string, lineStarts: number[]): void {
+    const parser = this.parser.newParser(languageId);
+    if (!parser) return;
+    let oldTree: Tree | undefined;
+    const previous = this.wholeTrees.get(key);
+    if (previous && previous.startLine === startLine && previous.text !== text) {
+      // The job takes the old tree over: once edited it no longer matches the text it was kept for.
+      this.wholeTrees.delete(key);
+      const edit = diff(previous.text, text);
+      previous.tree.edit({
+        startIndex: edit.start,
+        oldEndIndex: edit.oldEnd,
+        newEndIndex: edit.newEnd,
+        startPosition: pointAt(previous.lineStarts, edit.start),
+        oldEndPosition: pointAt(previous.lineStarts, edit.oldEnd),
+        newEndPosition: pointAt(lineStarts, edit.newEnd),
+      });
+      oldTree = previous.tree;
+    }
+    this.job = { key, languageId, startLine, text, lineStarts, parser, oldTree };
     this.jobTimer = setImmediate(() => this.buildSlice());
   }
 
   private stopBuild(): void {
     if (this.jobTimer) clearImmediate(this.jobTimer);
     this.job?.parser.delete();
+    this.job?.oldTree?.delete();
     this.job = undefined;
     this.jobTimer = undefined;
   }
@@ -244,9 +289,9 @@ export class Classifier {
     const job = this.job;
     if (!job) return;
     const deadline = this.now() + BUILD_SLICE_MS;
-    // A cancelled parse resumes where it stopped when called again with the same text.
+    // A cancelled parse resumes where it stopped when called again with the same arguments.
     const progressCallback = (() => this.now() > deadline) as unknown as () => void;
-    const tree = job.parser.parse(job.text, null, { progressCallback });
+    const tree = job.parser.parse(job.text, job.oldTree ?? null, { progressCallback });
     if (!tree) {
       this.jobTimer = setImmediate(() => this.buildSlice());
       return;
@@ -254,15 +299,24 @@ export class Classifier {
     this.jobTimer = undefined;
     this.job = undefined;
     job.parser.delete();
-    this.install(job.key, {
+    job.oldTree?.delete();
+    const previous = this.wholeTrees.get(job.key);
+    previous?.tree.delete();
+    this.wholeTrees.delete(job.key);
+    this.wholeTrees.set(job.key, {
       languageId: job.languageId,
       startLine: job.startLine,
       text: job.text,
-      lineStarts: lineStartsOf(job.text),
+      lineStarts: job.lineStarts,
       tree,
       whole: true,
     });
+    for (const [k, e] of [...this.wholeTrees.entries()].slice(0, Math.max(0, this.wholeTrees.size - WHOLE_TREES))) {
+      e.tree.delete();
+      this.wholeTrees.delete(k);
+    }
     this.logger.debug(`classify: whole-document tree ready (${job.text.length} chars)`);
+    if (job.pending) this.beginJob(job.key, job.languageId, job.startLine, job.pending.text, job.pending.lineStarts);
   }
 
   /** Keeps `entry` as the document's tree, evicting the oldest beyond the limits. */
@@ -271,15 +325,10 @@ export class Classifier {
     if (previous && previous.tree !== entry.tree) previous.tree.delete();
     this.cache.delete(key);
     this.cache.set(key, entry);
-    const evict = (predicate: (e: CachedTree) => boolean, limit: number) => {
-      const matching = [...this.cache.entries()].filter(([, e]) => predicate(e));
-      for (const [k, e] of matching.slice(0, Math.max(0, matching.length - limit))) {
-        e.tree.delete();
-        this.cache.delete(k);
-      }
-    };
-    evict((e) => e.whole && e.text.length > GUARDS.maxWindowChars, WHOLE_TREES);
-    evict(() => true, CACHED_DOCUMENTS);
+    for (const [k, e] of [...this.cache.entries()].slice(0, Math.max(0, this.cache.size - CACHED_DOCUMENTS))) {
+      e.tree.delete();
+      this.cache.delete(k);
+    }
   }
 
   /** The input checks scan the whole window; repeated requests on the same text reuse the answer. */
@@ -298,6 +347,25 @@ export class Classifier {
   /** The window's tree: the cached one, the cached one edited and reparsed, or a fresh parse. */
   private async treeFor(ctx: RequestContext, window: TextWindow): Promise<{ tree?: Tree; parseMs: number; why?: string }> {
     const key = this.keyOf(ctx);
+    const background = this.wholeTrees.get(key);
+    if (background && background.startLine === window.startLine && window.text.length === ctx.text.length) {
+      if (background.text === window.text) return { tree: background.tree, parseMs: 0 };
+      const edit = diff(background.text, window.text);
+      background.tree.edit({
+        startIndex: edit.start,
+        oldEndIndex: edit.oldEnd,
+        newEndIndex: edit.newEnd,
+        startPosition: pointAt(background.lineStarts, edit.start),
+        oldEndPosition: pointAt(background.lineStarts, edit.oldEnd),
+        newEndPosition: pointAt(window.lineStarts, edit.newEnd),
+      });
+      const reparsed = await this.parser.parse(ctx.languageId, window.text, { oldTree: background.tree, timeCapMs: GUARDS.parseTimeCapMs });
+      background.tree.delete();
+      this.wholeTrees.delete(key);
+      if (!reparsed) return { parseMs: GUARDS.parseTimeCapMs, why: `parse exceeded ${GUARDS.parseTimeCapMs} ms` };
+      this.wholeTrees.set(key, { ...background, text: window.text, lineStarts: window.lineStarts, tree: reparsed.tree });
+      return { tree: reparsed.tree, parseMs: reparsed.parseMs };
+    }
     const cached = this.cache.get(key);
     const whole = window.text.length === ctx.text.length;
     if (cached && cached.startLine === window.startLine && cached.text === window.text) {
