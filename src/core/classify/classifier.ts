@@ -47,6 +47,19 @@ interface BuildJob {
   pending?: { text: string; lineStarts: number[] };
 }
 
+/** Tells `tree` about the one edit that turned `before` into `after`, so a reparse can reuse it. */
+function editTree(tree: Tree, before: { text: string; lineStarts: number[] }, after: { text: string; lineStarts: number[] }): void {
+  const edit = diff(before.text, after.text);
+  tree.edit({
+    startIndex: edit.start,
+    oldEndIndex: edit.oldEnd,
+    newEndIndex: edit.newEnd,
+    startPosition: pointAt(before.lineStarts, edit.start),
+    oldEndPosition: pointAt(before.lineStarts, edit.oldEnd),
+    newEndPosition: pointAt(after.lineStarts, edit.newEnd),
+  });
+}
+
 /** Lines either side of the cursor in which a syntax error is taken to be the user's concern. */
 const ERROR_CONTEXT_LINES = 25;
 
@@ -262,15 +275,7 @@ export class Classifier {
     if (previous && previous.startLine === startLine && previous.text !== text) {
       // The job takes the old tree over: once edited it no longer matches the text it was kept for.
       this.wholeTrees.delete(key);
-      const edit = diff(previous.text, text);
-      previous.tree.edit({
-        startIndex: edit.start,
-        oldEndIndex: edit.oldEnd,
-        newEndIndex: edit.newEnd,
-        startPosition: pointAt(previous.lineStarts, edit.start),
-        oldEndPosition: pointAt(previous.lineStarts, edit.oldEnd),
-        newEndPosition: pointAt(lineStarts, edit.newEnd),
-      });
+      editTree(previous.tree, previous, { text, lineStarts });
       oldTree = previous.tree;
     }
     this.job = { key, languageId, startLine, text, lineStarts, parser, oldTree };
@@ -350,15 +355,7 @@ export class Classifier {
     const background = this.wholeTrees.get(key);
     if (background && background.startLine === window.startLine && window.text.length === ctx.text.length) {
       if (background.text === window.text) return { tree: background.tree, parseMs: 0 };
-      const edit = diff(background.text, window.text);
-      background.tree.edit({
-        startIndex: edit.start,
-        oldEndIndex: edit.oldEnd,
-        newEndIndex: edit.newEnd,
-        startPosition: pointAt(background.lineStarts, edit.start),
-        oldEndPosition: pointAt(background.lineStarts, edit.oldEnd),
-        newEndPosition: pointAt(window.lineStarts, edit.newEnd),
-      });
+      editTree(background.tree, background, window);
       const reparsed = await this.parser.parse(ctx.languageId, window.text, { oldTree: background.tree, timeCapMs: GUARDS.parseTimeCapMs });
       background.tree.delete();
       this.wholeTrees.delete(key);
@@ -375,15 +372,7 @@ export class Classifier {
     }
     let oldTree: Tree | undefined;
     if (cached && cached.startLine === window.startLine && cached.whole === whole) {
-      const edit = diff(cached.text, window.text);
-      cached.tree.edit({
-        startIndex: edit.start,
-        oldEndIndex: edit.oldEnd,
-        newEndIndex: edit.newEnd,
-        startPosition: pointAt(cached.lineStarts, edit.start),
-        oldEndPosition: pointAt(cached.lineStarts, edit.oldEnd),
-        newEndPosition: pointAt(window.lineStarts, edit.newEnd),
-      });
+      editTree(cached.tree, cached, window);
       oldTree = cached.tree;
     }
     const parsed = await this.parser.parse(ctx.languageId, window.text, { oldTree, timeCapMs: GUARDS.parseTimeCapMs });
