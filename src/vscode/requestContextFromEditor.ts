@@ -23,7 +23,7 @@ function plainRange(range: vscode.Range): TextRange {
  */
 export function requestContextFromEditor(
   editor: vscode.TextEditor,
-  command: Task,
+  command: Task | undefined,
   requestId: string,
   texts: DocumentTexts,
 ): RequestContext {

@@ -416,7 +416,7 @@ async function main(): Promise<void> {
       const ctx: RequestContext = {
         requestId: 'eval',
         languageId: c.language,
-        path: process.env.EVAL_FRESH ? `${c.file}#${results.length}` : c.file,
+        path: c.file,
         text: c.text,
         textStartLine: 0,
         headerText: c.text.split('\n', 30).join('\n'),
@@ -431,9 +431,6 @@ async function main(): Promise<void> {
       if (process.env.EVAL_TRACE) console.error(`${c.language} ${c.kind} ${c.file} ${c.text.length}`);
       const result = await classifier.classify(ctx, c.mode);
       results.push({ c, actual: result.task, reason: result.reason });
-      if (process.env.EVAL_IRREGULARITY && c.mode === 'auto' && c.selection.start !== c.selection.end) {
-        console.error(`IRR ${c.kind} ${c.language} ${result.features.formatIrregularity.toFixed(2)}`);
-      }
     }
     const mine = results.filter((r) => r.c.language === source.language);
     const ok = mine.filter((r) => r.actual === r.c.expected).length;

@@ -16,8 +16,7 @@ export async function classifyAtCursor(ctx: CodeRouteContext): Promise<Classific
     return undefined;
   }
   try {
-    const request = requestContextFromEditor(editor, 'explain', randomUUID(), ctx.documentTexts);
-    request.command = undefined;
+    const request = requestContextFromEditor(editor, undefined, randomUUID(), ctx.documentTexts);
     const result = await ctx.classifier.classify(request, 'auto');
     const line = `${result.task} (difficulty ${result.difficulty.toFixed(2)}, confidence ${result.confidence.toFixed(2)}) — ${result.reason}`;
     ctx.log.info(`classify: ${line}; parse ${result.timings.parseMs} ms, total ${result.timings.classifyMs} ms`);
