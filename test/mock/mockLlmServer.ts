@@ -28,6 +28,7 @@ export type Behaviour =
     }
   | { kind: 'fail'; status: number; message?: string; headers?: Record<string, string> }
   | { kind: 'delay'; ms: number; then: Behaviour }
+  | { kind: 'redirect'; location: string; status?: number }
   | { kind: 'hangup' }
   | { kind: 'malformed' };
 
@@ -157,6 +158,10 @@ export class MockLlmServer {
         return this.respond(behaviour.then, body, res);
       case 'fail':
         return this.error(res, behaviour.status, behaviour.message ?? `Injected failure ${behaviour.status}`, behaviour.headers);
+      case 'redirect':
+        res.writeHead(behaviour.status ?? 307, { location: behaviour.location });
+        res.end();
+        return;
       case 'hangup':
         res.socket?.destroy();
         return;

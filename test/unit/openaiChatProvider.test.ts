@@ -112,6 +112,23 @@ describe('OpenAIChatProvider against the loopback mock server', () => {
     assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
   });
 
+  it('refuses a redirect: the other server sees no request and no key', async () => {
+    const elsewhere = await MockLlmServer.start();
+    try {
+      for (const status of [301, 302, 307, 308]) {
+        server.reset();
+        server.enqueue({ kind: 'redirect', status, location: `${elsewhere.baseUrl}/chat/completions` });
+        const error = await failure(make().streamChat(request, () => undefined, new AbortController().signal));
+        assert.equal(error.kind, 'redirect', `HTTP ${status}`);
+        assert.match(error.message, /does not follow redirects/);
+        assert.ok(!error.message.includes('sk-test-123'), 'the key is never in a message');
+      }
+      assert.equal(elsewhere.requests.length, 0);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
   it('reports a dropped connection as a connection error', async () => {
     server.enqueue({ kind: 'hangup' });
     const error = await failure(make().streamChat(request, () => undefined, new AbortController().signal));

@@ -41,6 +41,7 @@ export type ProviderErrorKind =
   | 'connection'
   | 'timeout'
   | 'cancelled'
+  | 'redirect'
   | 'bad-response';
 
 export class ProviderError extends Error {

@@ -19,6 +19,7 @@ export interface OpenAIChatOptions {
 }
 
 function kindForStatus(status: number): ProviderErrorKind {
+  if (status >= 300 && status < 400) return 'redirect';
   if (status === 401) return 'auth';
   if (status === 403) return 'forbidden';
   if (status === 404) return 'not-found';
@@ -66,6 +67,8 @@ export class OpenAIChatProvider implements ChatProvider {
       defaultHeaders: needsKey ? undefined : { Authorization: null },
       maxRetries: 0,
       timeout: options.timeoutMs,
+      // Never follow a redirect: it could carry the key and the code to another host.
+      fetch: (url: string | URL | Request, init?: RequestInit) => fetch(url, { ...init, redirect: 'manual' }),
     });
   }
 
@@ -130,7 +133,12 @@ export class OpenAIChatProvider implements ChatProvider {
       return new ProviderError('connection', `Could not connect to ${this.options.provider.baseUrl} (${rootCause(error)}).`, undefined, partial);
     }
     if (error instanceof OpenAI.APIError && typeof error.status === 'number') {
-      return new ProviderError(kindForStatus(error.status), apiErrorMessage(error), error.status, partial);
+      const kind = kindForStatus(error.status);
+      const message =
+        kind === 'redirect'
+          ? `${this.options.provider.baseUrl} answered with a redirect (HTTP ${error.status}); CodeRoute does not follow redirects, so nothing was sent elsewhere.`
+          : apiErrorMessage(error);
+      return new ProviderError(kind, message, error.status, partial);
     }
     const message = error instanceof Error ? error.message : String(error);
     return new ProviderError('bad-response', `The provider's answer could not be read: ${message}`, undefined, partial);

@@ -65,6 +65,11 @@ function errorFor(kind: ProviderErrorKind, decision: RouteDecision): { message: 
         message: `${model.id} did not answer in time.`,
         actions: [OPEN_LOG, { label: 'Open Settings', query: 'coderoute.request.timeoutSeconds' }],
       };
+    case 'redirect':
+      return {
+        message: `${provider.id} redirected the request; CodeRoute does not follow redirects, so nothing was sent elsewhere.`,
+        actions: [{ label: 'Open Settings', query: 'coderoute.providers' }, OPEN_LOG],
+      };
     case 'rate-limit':
       return { message: `${provider.id} is rate-limiting requests; try again shortly.`, actions: [OPEN_LOG] };
     default:
