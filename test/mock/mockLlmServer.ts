@@ -25,6 +25,8 @@ export type Behaviour =
       chunkDelayMs?: number;
       /** Omit the usage chunk even when the client asked for it. */
       omitUsage?: boolean;
+      /** Drop the connection after this many pieces of text (a reset mid-stream). */
+      dropAfterChunks?: number;
     }
   | { kind: 'fail'; status: number; message?: string; headers?: Record<string, string> }
   | { kind: 'delay'; ms: number; then: Behaviour }
@@ -204,9 +206,15 @@ export class MockLlmServer {
     const send = (payload: unknown) => res.write(`data: ${JSON.stringify(payload)}\n\n`);
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     send({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
-    for (let i = 0; i < text.length; i += size) {
+    for (let i = 0, sent = 0; i < text.length; i += size, sent++) {
       if (behaviour.chunkDelayMs) await sleep(behaviour.chunkDelayMs);
       if (res.destroyed) return;
+      if (behaviour.dropAfterChunks !== undefined && sent >= behaviour.dropAfterChunks) {
+        // Let what was written reach the client first: destroy() discards unsent data.
+        await sleep(50);
+        res.socket?.destroy();
+        return;
+      }
       send({ ...base, choices: [{ index: 0, delta: { content: text.slice(i, i + size) }, finish_reason: null }] });
     }
     send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });

@@ -1,5 +1,6 @@
 import type { Logger } from '../log/logger';
-import type { RouteDecision } from '../route/routeDecision';
+import type { RouteDecision, RoutedModel } from '../route/routeDecision';
+import { DEFAULT_RETRY_POLICY, decideRetry, type RetryPolicy } from '../providers/retryPolicy';
 import {
   ProviderError,
   type ChatMessage,
@@ -15,6 +16,8 @@ export interface Attempt {
   modelId: string;
   providerId: string;
   status: 'ok' | 'error' | 'cancelled';
+  /** 1 for the first try of this model, 2 for its first retry, … */
+  attemptNumber?: number;
   errorKind?: ProviderErrorKind;
   inputTokens: number;
   outputTokens: number;
@@ -110,4 +113,85 @@ export async function runChatAttempt(input: ChatAttemptInput): Promise<AttemptRe
   if (outcome.attempt.status === 'error') input.logger.warn(`${line}: ${outcome.error?.message ?? ''}`);
   else input.logger.info(line);
   return outcome;
+}
+
+export interface ChatRunInput extends Omit<ChatAttemptInput, 'provider' | 'decision'> {
+  decision: RouteDecision;
+  /** The provider client for a model of the chain (the chosen one, then each fallback). */
+  providerFor: (routed: RoutedModel) => ChatProvider;
+  policy?: RetryPolicy;
+  random?: () => number;
+  /** Waits before a retry; resolves early (and the run stops) when the signal aborts. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+export interface ChatRunResult {
+  /** Every attempt, in order: retries and fallbacks included. */
+  attempts: Attempt[];
+  result?: ChatResult;
+  /** The model that answered. */
+  answeredBy?: RoutedModel;
+  /** The last failure when no model answered. */
+  error?: ProviderError;
+}
+
+function realSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Runs the decision's chain: the chosen model, retried on rate limits, server errors and dropped
+ * connections (with backoff, honouring Retry-After, never once text has reached the user), then
+ * each fallback in order. The one retry loop of the product: provider SDKs have theirs turned off.
+ */
+export async function runChat(input: ChatRunInput): Promise<ChatRunResult> {
+  const attempts: Attempt[] = [];
+  const random = input.random ?? Math.random;
+  const sleep = input.sleep ?? realSleep;
+  let delivered = false;
+  const onText = (delta: string) => {
+    delivered = true;
+    input.onText(delta);
+  };
+  let lastError: ProviderError | undefined;
+  for (const routed of [input.decision.chosen, ...input.decision.fallbacks]) {
+    const decision: RouteDecision = { ...input.decision, chosen: routed };
+    const provider = input.providerFor(routed);
+    let waitedMs = 0;
+    for (let attemptNumber = 1; ; attemptNumber++) {
+      const outcome = await runChatAttempt({ ...input, decision, provider, onText });
+      attempts.push({ ...outcome.attempt, attemptNumber });
+      if (outcome.result) return { attempts, result: outcome.result, answeredBy: routed };
+      lastError = outcome.error;
+      if (!lastError || lastError.kind === 'cancelled' || input.signal.aborted) return { attempts, error: lastError };
+      const verdict = decideRetry({
+        kind: lastError.kind,
+        attempt: attemptNumber,
+        waitedMs,
+        outputDelivered: delivered,
+        retryAfterMs: lastError.retryAfterMs,
+        policy: input.policy ?? DEFAULT_RETRY_POLICY,
+        random,
+      });
+      if (!verdict.retry) {
+        input.logger.info(`${input.decision.task}: no retry of ${routed.model.id} (${verdict.why}) id=${input.decision.requestId}`);
+        break;
+      }
+      await sleep(verdict.delayMs, input.signal);
+      waitedMs += verdict.delayMs;
+      if (input.signal.aborted) return { attempts, error: new ProviderError('cancelled', 'The request was cancelled.') };
+    }
+    // Once the user has seen part of an answer, another model would start a different one.
+    if (delivered) break;
+  }
+  return { attempts, error: lastError };
 }

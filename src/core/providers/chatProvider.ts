@@ -51,6 +51,8 @@ export class ProviderError extends Error {
     readonly status?: number,
     /** What was produced before the failure; it is still accounted. */
     readonly partial?: ChatResult,
+    /** The wait the server asked for (Retry-After), in milliseconds. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'ProviderError';

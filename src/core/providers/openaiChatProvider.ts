@@ -9,6 +9,7 @@ import {
   type ChatResult,
   type ProviderErrorKind,
 } from './chatProvider';
+import { parseRetryAfter } from './retryPolicy';
 
 export interface OpenAIChatOptions {
   provider: ProviderConfig;
@@ -138,7 +139,12 @@ export class OpenAIChatProvider implements ChatProvider {
         kind === 'redirect'
           ? `${this.options.provider.baseUrl} answered with a redirect (HTTP ${error.status}); CodeRoute does not follow redirects, so nothing was sent elsewhere.`
           : apiErrorMessage(error);
-      return new ProviderError(kind, message, error.status, partial);
+      return new ProviderError(kind, message, error.status, partial, parseRetryAfter(error.headers, Date.now()));
+    }
+    const cause = rootCause(error);
+    // A connection reset mid-stream surfaces from fetch as "terminated" with a socket error inside.
+    if (/^(ECONNRESET|EPIPE|UND_ERR_SOCKET|UND_ERR_CLOSED|ETIMEDOUT)$|terminated|other side closed/i.test(cause)) {
+      return new ProviderError('connection', `The connection to ${this.options.provider.baseUrl} dropped mid-answer (${cause}).`, undefined, partial);
     }
     const message = error instanceof Error ? error.message : String(error);
     return new ProviderError('bad-response', `The provider's answer could not be read: ${message}`, undefined, partial);

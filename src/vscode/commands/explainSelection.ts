@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
-import { runChatAttempt, type Attempt } from '../../core/actions/runChatAttempt';
+import { runChat, type Attempt } from '../../core/actions/runChatAttempt';
 import { directiveRefusal, readFileDirectives } from '../../core/policy/fileDirectives';
 import type { ProviderErrorKind } from '../../core/providers/chatProvider';
 import { OpenAIChatProvider } from '../../core/providers/openaiChatProvider';
@@ -40,7 +40,7 @@ function footerFor(attempt: Attempt, decision: RouteDecision): string {
   const tokens = `${attempt.inputTokens} in / ${attempt.outputTokens} out tokens${attempt.usageEstimated ? ' (estimated)' : ''}`;
   const seconds = (attempt.latencyMs / 1000).toFixed(1);
   const status = attempt.status === 'ok' ? '' : attempt.status === 'cancelled' ? ' · cancelled' : ` · failed (${attempt.errorKind})`;
-  return `_${decision.chosen.model.id} via ${decision.chosen.provider.id} · ${tokens} · ${seconds} s${status}_  \n_${decision.reason}_`;
+  return `_${attempt.modelId} via ${attempt.providerId} · ${tokens} · ${seconds} s${status}_  \n_${decision.reason}_`;
 }
 
 function errorFor(kind: ProviderErrorKind, decision: RouteDecision): { message: string; actions: ErrorAction[] } {
@@ -126,17 +126,24 @@ export async function explainSelection(ctx: CodeRouteContext): Promise<ExplainCo
       preview: true,
     });
 
-    const chat = new OpenAIChatProvider({ provider, apiKey, timeoutMs: settings.request.timeoutSeconds * 1000 });
+    // Keys for every provider in the chain, read once; the chain only reaches providers that have one.
+    const chain = [decision.chosen, ...decision.fallbacks];
+    const keys = new Map(await Promise.all(chain.map(async (r) => [r.provider.id, await ctx.apiKeys.get(r.provider.id)] as const)));
     const outcome = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `CodeRoute: explaining with ${model.id}…`, cancellable: true },
       async (_progress, token) => {
         const abort = toAbortSignal(token);
         try {
-          return await runChatAttempt({
+          return await runChat({
             decision,
             messages,
             maxOutputTokens: settings.request.maxOutputTokens,
-            provider: chat,
+            providerFor: (routed) =>
+              new OpenAIChatProvider({
+                provider: routed.provider,
+                apiKey: keys.get(routed.provider.id),
+                timeoutMs: settings.request.timeoutSeconds * 1000,
+              }),
             onText: (delta) => document.append(delta),
             signal: abort.signal,
             logger: ctx.log,
@@ -146,15 +153,16 @@ export async function explainSelection(ctx: CodeRouteContext): Promise<ExplainCo
         }
       },
     );
-    document.finish(footerFor(outcome.attempt, decision));
-    ctx.history.record(outcome.attempt, Date.now());
+    const last = outcome.attempts[outcome.attempts.length - 1];
+    document.finish(footerFor(last, decision));
+    outcome.attempts.forEach((attempt) => ctx.history.record(attempt, Date.now()));
     const base = { requestId, modelId: model.id, documentUri: document.uri.toString(), difficulty: classification.difficulty };
-    if (outcome.error && outcome.attempt.status === 'error') {
+    if (outcome.error && last.status === 'error') {
       const { message, actions } = errorFor(outcome.error.kind, decision);
       showUserError(message, ...actions);
       return { ...base, status: 'error', errorKind: outcome.error.kind };
     }
-    return { ...base, status: outcome.attempt.status === 'cancelled' ? 'cancelled' : 'ok' };
+    return { ...base, status: outcome.result ? 'ok' : 'cancelled' };
   } catch (error) {
     ctx.log.error(`explain: unexpected failure id=${requestId}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     showUserError('CodeRoute could not explain the selection.', OPEN_LOG);
