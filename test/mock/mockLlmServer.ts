@@ -31,6 +31,8 @@ export type Behaviour =
   | { kind: 'fail'; status: number; message?: string; headers?: Record<string, string> }
   | { kind: 'delay'; ms: number; then: Behaviour }
   | { kind: 'redirect'; location: string; status?: number }
+  /** Exactly these bytes, written in these pieces: for wire-format edge cases. */
+  | { kind: 'raw'; status?: number; contentType?: string; pieces: string[]; pieceDelayMs?: number }
   | { kind: 'hangup' }
   | { kind: 'malformed' };
 
@@ -160,6 +162,15 @@ export class MockLlmServer {
         return this.respond(behaviour.then, body, res);
       case 'fail':
         return this.error(res, behaviour.status, behaviour.message ?? `Injected failure ${behaviour.status}`, behaviour.headers);
+      case 'raw':
+        res.writeHead(behaviour.status ?? 200, { 'content-type': behaviour.contentType ?? 'text/event-stream' });
+        for (const piece of behaviour.pieces) {
+          res.write(piece);
+          if (behaviour.pieceDelayMs) await sleep(behaviour.pieceDelayMs);
+          if (res.destroyed) return;
+        }
+        res.end();
+        return;
       case 'redirect':
         res.writeHead(behaviour.status ?? 307, { location: behaviour.location });
         res.end();

@@ -33,7 +33,7 @@ function kindForStatus(status: number): ProviderErrorKind {
 function apiErrorMessage(error: InstanceType<typeof OpenAI.APIError>): string {
   const body = error.error as { message?: unknown } | undefined;
   const detail = typeof body?.message === 'string' ? body.message : error.message;
-  return `HTTP ${error.status}: ${detail}`;
+  return error.status === undefined ? detail : `HTTP ${error.status}: ${detail}`;
 }
 
 /** The innermost cause's code or message: `ECONNREFUSED` says more than `fetch failed`. */
@@ -98,7 +98,9 @@ export class OpenAIChatProvider implements ChatProvider {
         },
         { signal },
       );
+      let events = 0;
       for await (const chunk of stream) {
+        events++;
         if (chunk.usage) {
           usage = {
             inputTokens: chunk.usage.prompt_tokens,
@@ -116,6 +118,10 @@ export class OpenAIChatProvider implements ChatProvider {
       }
       // The SDK ends the iteration quietly when aborted; a cancelled answer is not a complete one.
       if (signal.aborted) throw new ProviderError('cancelled', 'The request was cancelled.', undefined, partial());
+      // A login page or proxy error served with status 200 parses as a stream with no events.
+      if (events === 0) {
+        throw new ProviderError('bad-response', `${this.options.provider.baseUrl} answered without an event stream; check the base URL.`, undefined, partial());
+      }
       return partial();
     } catch (error) {
       throw this.classify(error, signal, partial());
@@ -132,6 +138,12 @@ export class OpenAIChatProvider implements ChatProvider {
     }
     if (error instanceof OpenAI.APIConnectionError) {
       return new ProviderError('connection', `Could not connect to ${this.options.provider.baseUrl} (${rootCause(error)}).`, undefined, partial);
+    }
+    if (error instanceof OpenAI.APIError && error.status === undefined) {
+      // An `error` event inside a 200 stream: the service failed after accepting the request.
+      const type = String((error.error as { type?: unknown } | undefined)?.type ?? '');
+      const kind: ProviderErrorKind = /rate|quota/i.test(type) ? 'rate-limit' : /invalid|auth|permission/i.test(type) ? 'bad-request' : 'server';
+      return new ProviderError(kind, `The provider reported an error mid-stream: ${apiErrorMessage(error)}`, undefined, partial);
     }
     if (error instanceof OpenAI.APIError && typeof error.status === 'number') {
       const kind = kindForStatus(error.status);
