@@ -102,6 +102,15 @@ describe('runChat against the loopback mock server', () => {
     ]);
   });
 
+  it('honours a Retry-After given as an HTTP date', async () => {
+    primary.enqueue({ kind: 'fail', status: 429, headers: { 'retry-after': new Date(Date.now() + 3000).toUTCString() } });
+    const out = await run();
+    assert.equal(out.answeredBy?.model.id, 'fast');
+    assert.equal(waits.length, 1);
+    // HTTP dates have whole seconds: the wait is the asked-for three seconds, give or take one.
+    assert.ok(waits[0] >= 1500 && waits[0] <= 3500, String(waits[0]));
+  });
+
   it('falls back at once when the server asks for a very long wait', async () => {
     primary.enqueue({ kind: 'fail', status: 429, headers: { 'retry-after': '3600' } });
     const out = await run();
