@@ -44,7 +44,7 @@ export interface ChatAttemptInput {
   now?: () => number;
 }
 
-export function formatAttempt(a: Attempt): string {
+function formatAttempt(a: Attempt): string {
   const tokens = `in=${a.inputTokens} out=${a.outputTokens}${a.usageEstimated ? ' (estimated)' : ''}`;
   const ttft = a.firstTextMs === undefined ? '' : ` first=${Math.round(a.firstTextMs)}ms`;
   const error = a.errorKind ? ` error=${a.errorKind}` : '';

@@ -48,12 +48,6 @@ export class TreeSitterLoader {
     return grammarFileFor(languageId) !== undefined;
   }
 
-  /** Whether the grammar for `languageId` is loaded already (so a parse costs no load time). */
-  isLoaded(languageId: string): boolean {
-    const file = grammarFileFor(languageId);
-    return file !== undefined && this.loadedLanguages.has(file);
-  }
-
   /**
    * Parses `text`, reusing `oldTree` (already edited to match) when given; undefined when the
    * language has no grammar, loading failed, or the time cap was hit. The caller owns the tree.

@@ -10,22 +10,19 @@ import {
 export const SETTINGS_SECTION = 'coderoute';
 
 /**
- * Reads and validates `coderoute.*` once per change. Settings that decide where code and keys go
+ * Reads and validates `coderoute.*` once per change (on first use after it). Settings that decide where code and keys go
  * are taken from the user's own settings only, whatever a workspace's `.vscode/settings.json` says.
  */
 export class SettingsReader implements vscode.Disposable {
   private cached: ParsedSettings | undefined;
   private lastReported = '';
-  private readonly changed = new vscode.EventEmitter<ParsedSettings>();
-  private readonly disposables: vscode.Disposable[] = [this.changed];
-  readonly onDidChange = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly logger: Logger) {
     vscode.workspace.onDidChangeConfiguration(
       (event) => {
-        if (!event.affectsConfiguration(SETTINGS_SECTION)) return;
-        this.cached = undefined;
-        this.changed.fire(this.current);
+        // Re-read lazily, on the next request that needs the settings.
+        if (event.affectsConfiguration(SETTINGS_SECTION)) this.cached = undefined;
       },
       this,
       this.disposables,
