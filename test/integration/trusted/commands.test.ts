@@ -73,7 +73,9 @@ describe('CodeRoute in a real VS Code (trusted workspace)', () => {
     const shown = openDocument(result.documentUri);
     assert.equal(shown.uri.scheme, 'coderoute-explain');
     assert.equal(shown.languageId, 'markdown');
-    const text = await eventually(() => shown.getText().includes('empty list') && shown.getText(), 'the streamed answer');
+    // The command returns once the stream ends; VS Code applies the last content change asynchronously,
+    // so wait for the footer, which is written only after the whole answer.
+    const text = await eventually(() => shown.getText().includes('_mock-small via mock') && shown.getText(), 'the whole streamed answer and its footer');
     assert.match(text, /^# Explain selection in `src\/greeter\.ts` L5/);
     assert.ok(text.includes('It creates an **empty list** of greetings.'));
     assert.match(text, /_mock-small via mock · \d+ in \/ \d+ out tokens · [\d.]+ s_/);
