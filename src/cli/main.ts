@@ -10,7 +10,7 @@ import type { Classification, ClassifyMode } from '../core/classify/classificati
 import { Classifier } from '../core/classify/classifier';
 import type { Logger } from '../core/log/logger';
 import { DIRECTIVE_HEADER_LINES, directiveRefusal, readFileDirectives } from '../core/policy/fileDirectives';
-import { OpenAIChatProvider } from '../core/providers/openaiChatProvider';
+import { httpChatProvider } from '../core/providers/providerFactory';
 import { buildExplainMessages } from '../core/prompts/explainPrompt';
 import { findExplainTarget } from '../core/prompts/explainTarget';
 import { RouteError, routeByTask } from '../core/route/routeDecision';
@@ -83,6 +83,7 @@ async function explain(file: string, line: number, languageId: string | undefine
   const requestId = randomUUID();
   const decision = routeByTask(requestId, 'explain', settings.settings);
   const { provider } = decision.chosen;
+  if (provider.kind === 'vscode-lm') throw new UsageError(`${decision.chosen.model.id} is a VS Code language model; it can only be used inside VS Code`);
   const apiKey = process.env[`CODEROUTE_API_KEY_${provider.id.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`];
   if (provider.auth === 'apiKey' && !apiKey) {
     throw new UsageError(`set CODEROUTE_API_KEY_${provider.id.toUpperCase().replace(/[^A-Z0-9]/g, '_')} to the key for ${provider.id}`);
@@ -115,7 +116,7 @@ async function explain(file: string, line: number, languageId: string | undefine
     decision,
     messages: buildExplainMessages(ctx, target),
     maxOutputTokens: settings.settings.request.maxOutputTokens,
-    provider: new OpenAIChatProvider({ provider, apiKey, timeoutMs: settings.settings.request.timeoutSeconds * 1000 }),
+    provider: httpChatProvider(provider, apiKey, settings.settings.request),
     onText: (delta) => process.stdout.write(delta),
     signal: controller.signal,
     logger,

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as net from 'node:net';
-import type { ProviderConfig } from '../../src/core/config/settingsSchema';
+import type { HttpProviderConfig } from '../../src/core/config/settingsSchema';
 import { ProviderError, type ChatRequest } from '../../src/core/providers/chatProvider';
 import { OpenAIChatProvider } from '../../src/core/providers/openaiChatProvider';
 import { MockLlmServer } from '../mock/mockLlmServer';
@@ -35,8 +35,8 @@ async function closedPort(): Promise<number> {
 
 describe('OpenAIChatProvider against the loopback mock server', () => {
   let server: MockLlmServer;
-  let provider: ProviderConfig;
-  const make = (overrides: Partial<ProviderConfig> = {}, apiKey: string | undefined = 'sk-test-123', timeoutMs = 5000) =>
+  let provider: HttpProviderConfig;
+  const make = (overrides: Partial<HttpProviderConfig> = {}, apiKey: string | undefined = 'sk-test-123', timeoutMs = 5000) =>
     new OpenAIChatProvider({ provider: { ...provider, ...overrides }, apiKey, timeoutMs });
 
   before(async () => {

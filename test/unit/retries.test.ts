@@ -1,3 +1,4 @@
+import { httpProvider } from '../support/httpProvider';
 import * as assert from 'node:assert/strict';
 import { runChat } from '../../src/core/actions/runChatAttempt';
 import { parseSettings, type SettingKey } from '../../src/core/config/settingsSchema';
@@ -79,7 +80,7 @@ describe('runChat against the loopback mock server', () => {
       decision,
       messages: [{ role: 'user', content: 'Explain x.' }],
       maxOutputTokens: 64,
-      providerFor: (routed) => new OpenAIChatProvider({ provider: routed.provider, apiKey: undefined, timeoutMs: 5000 }),
+      providerFor: (routed) => new OpenAIChatProvider({ provider: httpProvider(routed.provider), apiKey: undefined, timeoutMs: 5000 }),
       onText: (d) => text.push(d),
       signal: new AbortController().signal,
       logger: silentLogger,
@@ -151,13 +152,13 @@ describe('runChat against the loopback mock server', () => {
   });
 
   it('moves on from a closed port quickly', async () => {
-    const closed = { ...decision.chosen, provider: { ...decision.chosen.provider, baseUrl: 'http://127.0.0.1:9/v1' } };
+    const closed = { ...decision.chosen, provider: { ...httpProvider(decision.chosen.provider), baseUrl: 'http://127.0.0.1:9/v1' } };
     const started = Date.now();
     const out = await runChat({
       decision: { ...decision, chosen: closed },
       messages: [{ role: 'user', content: 'x' }],
       maxOutputTokens: 16,
-      providerFor: (routed) => new OpenAIChatProvider({ provider: routed.provider, apiKey: undefined, timeoutMs: 5000 }),
+      providerFor: (routed) => new OpenAIChatProvider({ provider: httpProvider(routed.provider), apiKey: undefined, timeoutMs: 5000 }),
       onText: () => undefined,
       signal: new AbortController().signal,
       logger: silentLogger,

@@ -1,3 +1,4 @@
+import { httpProvider } from '../support/httpProvider';
 import * as assert from 'node:assert/strict';
 import { parseSettings, type SettingKey } from '../../src/core/config/settingsSchema';
 import { RouteError, routeByTask } from '../../src/core/route/routeDecision';
@@ -21,7 +22,7 @@ describe('routeByTask', () => {
   it('sends each task to the model its setting names, with the provider that serves it', () => {
     const explain = routeByTask('r1', 'explain', settings);
     assert.equal(explain.chosen.model.name, 'qwen2.5-coder:1.5b');
-    assert.equal(explain.chosen.provider.baseUrl, 'http://127.0.0.1:11434/v1');
+    assert.equal(httpProvider(explain.chosen.provider).baseUrl, 'http://127.0.0.1:11434/v1');
     assert.equal(explain.decidedBy, 'task-setting');
     assert.match(explain.reason, /explain goes to small \(local\) because coderoute\.tasks\.explain names it/);
     assert.equal(routeByTask('r2', 'debug', settings).chosen.model.id, 'big');

@@ -33,6 +33,41 @@ describe('settings schema', () => {
     assert.match(providerIssues[0].message, /baseUrl/);
   });
 
+  it('knows Anthropic and VS Code language-model providers, and which of them need a URL', () => {
+    const { settings, issues } = parse({
+      providers: [
+        { id: 'claude', kind: 'anthropic', baseUrl: 'https://api.anthropic.com' },
+        { id: 'copilot', kind: 'vscode-lm' },
+        { id: 'no-url', kind: 'anthropic' },
+        { id: 'lm-with-url', kind: 'vscode-lm', baseUrl: 'https://example.com' },
+      ],
+    });
+    assert.deepEqual(settings.providers, [
+      { id: 'claude', kind: 'anthropic', baseUrl: 'https://api.anthropic.com', auth: 'apiKey' },
+      { id: 'copilot', kind: 'vscode-lm', auth: 'none' },
+    ]);
+    const providerIssues = issues.filter((i) => i.setting.startsWith('coderoute.providers'));
+    assert.deepEqual(providerIssues.map((i) => i.setting), ['coderoute.providers[2]', 'coderoute.providers[3]']);
+    assert.match(providerIssues[0].message, /needs a baseUrl/);
+    assert.match(providerIssues[1].message, /no base URL/);
+  });
+
+  it('reads deployments and the balancing policy of a model', () => {
+    const { settings, issues } = parse({
+      providers: [
+        { id: 'a', kind: 'openai', baseUrl: 'http://127.0.0.1:1/v1', auth: 'none' },
+        { id: 'b', kind: 'openai', baseUrl: 'http://127.0.0.1:2/v1', auth: 'none' },
+      ],
+      models: [
+        { id: 'm', provider: 'a', name: 'm-v1', deployments: [{ provider: 'b', weight: 3 }], balance: 'least-outstanding' },
+        { id: 'n', provider: 'a', name: 'n-v1', deployments: [{ provider: 'gone' }] },
+      ],
+    });
+    assert.deepEqual(issues.map((i) => i.message), ['model "n" has a deployment on provider "gone", which is not in coderoute.providers']);
+    assert.deepEqual(settings.models[0].deployments, [{ provider: 'b', weight: 3 }]);
+    assert.equal(settings.models[0].balance, 'least-outstanding');
+  });
+
   it('refuses non-http base URLs, which could read local files', () => {
     const { settings, issues } = parse({ providers: [{ id: 'f', kind: 'openai', baseUrl: 'file:///etc/passwd' }] });
     assert.equal(settings.providers.length, 0);

@@ -10,8 +10,10 @@ import { TASKS, type Task } from '../context/requestContext';
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const modelIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
 
-export const PROVIDER_KINDS = ['openai'] as const;
+/** `openai`: any OpenAI-compatible API; `anthropic`: the Messages API; `vscode-lm`: VS Code's Language Model API (no URL, no key). */
+export const PROVIDER_KINDS = ['openai', 'anthropic', 'vscode-lm'] as const;
 export const MODEL_TAGS = ['cheap', 'code', 'strong', 'local'] as const;
+export const BALANCE_POLICIES = ['round-robin', 'least-outstanding'] as const;
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 
@@ -19,8 +21,51 @@ export const providerSchema = z
   .object({
     id: z.string().regex(idPattern),
     kind: z.enum(PROVIDER_KINDS),
-    baseUrl: httpUrl,
+    baseUrl: httpUrl.optional(),
     auth: z.enum(['apiKey', 'none']).default('apiKey'),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.kind === 'vscode-lm' && p.baseUrl !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: 'vscode-lm providers have no base URL; VS Code chooses where its models run' });
+    }
+    if (p.kind !== 'vscode-lm' && p.baseUrl === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: `a ${p.kind} provider needs a baseUrl` });
+    }
+  })
+  .transform((p): ProviderConfig =>
+    p.kind === 'vscode-lm'
+      ? { id: p.id, kind: 'vscode-lm', auth: 'none' }
+      : { id: p.id, kind: p.kind, baseUrl: p.baseUrl as string, auth: p.auth },
+  );
+
+/** A provider reached over HTTP with its own URL (and usually a key). */
+export interface HttpProviderConfig {
+  id: string;
+  kind: 'openai' | 'anthropic';
+  baseUrl: string;
+  auth: 'apiKey' | 'none';
+}
+
+/** VS Code's Language Model API: the models the user's extensions (for example Copilot) offer. */
+export interface LanguageModelProviderConfig {
+  id: string;
+  kind: 'vscode-lm';
+  auth: 'none';
+}
+
+export type ProviderConfig = HttpProviderConfig | LanguageModelProviderConfig;
+
+/** Where a provider sends requests, for messages: its URL, or VS Code for `vscode-lm`. */
+export function providerEndpoint(provider: ProviderConfig): string {
+  return provider.kind === 'vscode-lm' ? 'VS Code language models' : provider.baseUrl;
+}
+
+const deploymentSchema = z
+  .object({
+    provider: z.string().min(1),
+    name: z.string().min(1).optional(),
+    weight: z.number().min(0).max(1000).default(1),
   })
   .strict();
 
@@ -30,18 +75,23 @@ export const modelSchema = z
     provider: z.string().min(1),
     name: z.string().min(1),
     tags: z.array(z.enum(MODEL_TAGS)).default([]),
+    /** Premium requests one call costs (`vscode-lm` models: the model's multiplier). */
+    premiumRequests: z.number().min(0).max(100).optional(),
+    /** More deployments of the same model (another provider or region), balanced with the first. */
+    deployments: z.array(deploymentSchema).max(32).optional(),
+    balance: z.enum(BALANCE_POLICIES).default('round-robin'),
   })
   .strict();
 
-export type ProviderConfig = z.output<typeof providerSchema>;
 export type ModelConfig = z.output<typeof modelSchema>;
+export type DeploymentConfig = z.output<typeof deploymentSchema>;
 
 const defaultProviders: ProviderConfig[] = [
   { id: 'openai', kind: 'openai', baseUrl: 'https://api.openai.com/v1', auth: 'apiKey' },
 ];
 const defaultModels: ModelConfig[] = [
-  { id: 'gpt-4.1-mini', provider: 'openai', name: 'gpt-4.1-mini', tags: ['cheap'] },
-  { id: 'gpt-4.1', provider: 'openai', name: 'gpt-4.1', tags: ['code', 'strong'] },
+  { id: 'gpt-4.1-mini', provider: 'openai', name: 'gpt-4.1-mini', tags: ['cheap'], balance: 'round-robin' },
+  { id: 'gpt-4.1', provider: 'openai', name: 'gpt-4.1', tags: ['code', 'strong'], balance: 'round-robin' },
 ];
 const defaultTaskModels: Record<Task, string> = {
   format: 'gpt-4.1-mini',
@@ -62,6 +112,8 @@ export const SETTING_SCHEMAS = {
   'tasks.debug': z.string().default(defaultTaskModels.debug),
   'tasks.complete': z.string().default(defaultTaskModels.complete),
   'request.timeoutSeconds': z.number().min(1).max(3600).default(120),
+  'request.connectTimeoutSeconds': z.number().min(1).max(600).default(30),
+  'request.idleTimeoutSeconds': z.number().min(1).max(3600).default(60),
   'request.maxOutputTokens': z.number().int().min(16).max(65536).default(2048),
 } as const;
 
@@ -75,7 +127,7 @@ export interface Settings {
   providers: ProviderConfig[];
   models: ModelConfig[];
   tasks: Record<Task, string>;
-  request: { timeoutSeconds: number; maxOutputTokens: number };
+  request: { timeoutSeconds: number; connectTimeoutSeconds: number; idleTimeoutSeconds: number; maxOutputTokens: number };
 }
 
 /** A problem found in the user's settings: which setting, and what is wrong, in one sentence. */
@@ -151,6 +203,13 @@ export function parseSettings(read: (key: SettingKey) => unknown): ParsedSetting
         message: `model "${model.id}" names provider "${model.provider}", which is not in coderoute.providers`,
       });
     }
+    model.deployments?.forEach((d) => {
+      if (providerIds.has(d.provider)) return;
+      issues.push({
+        setting: 'coderoute.models',
+        message: `model "${model.id}" has a deployment on provider "${d.provider}", which is not in coderoute.providers`,
+      });
+    });
   });
   const tasks = Object.fromEntries(
     TASKS.map((task) => [task, parseScalar(`tasks.${task}` as SettingKey, read(`tasks.${task}` as SettingKey), issues)]),
@@ -162,6 +221,8 @@ export function parseSettings(read: (key: SettingKey) => unknown): ParsedSetting
       tasks,
       request: {
         timeoutSeconds: parseScalar('request.timeoutSeconds', read('request.timeoutSeconds'), issues),
+        connectTimeoutSeconds: parseScalar('request.connectTimeoutSeconds', read('request.connectTimeoutSeconds'), issues),
+        idleTimeoutSeconds: parseScalar('request.idleTimeoutSeconds', read('request.idleTimeoutSeconds'), issues),
         maxOutputTokens: parseScalar('request.maxOutputTokens', read('request.maxOutputTokens'), issues),
       },
     },

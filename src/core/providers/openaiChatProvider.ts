@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import type { ProviderConfig } from '../config/settingsSchema';
+import type { HttpProviderConfig } from '../config/settingsSchema';
 import {
   ProviderError,
   estimateMessagesTokens,
@@ -10,43 +10,25 @@ import {
   type ProviderErrorKind,
 } from './chatProvider';
 import { parseRetryAfter } from './retryPolicy';
+import { droppedMidAnswer, kindForStatus, redirectMessage, rootCause, stoppedByUs, unreadable, type FailureContext } from './providerErrors';
+import { guardCall, type CallTimeouts } from './transport';
 
 export interface OpenAIChatOptions {
-  provider: ProviderConfig;
+  provider: HttpProviderConfig;
   /** Undefined when the provider needs no key. */
   apiKey: string | undefined;
   /** Total deadline for one call, in milliseconds. */
   timeoutMs: number;
-}
-
-function kindForStatus(status: number): ProviderErrorKind {
-  if (status >= 300 && status < 400) return 'redirect';
-  if (status === 401) return 'auth';
-  if (status === 403) return 'forbidden';
-  if (status === 404) return 'not-found';
-  if (status === 413) return 'too-large';
-  if (status === 429) return 'rate-limit';
-  if (status >= 500) return 'server';
-  return 'bad-request';
+  /** Until the response starts; defaults to the total deadline. */
+  connectTimeoutMs?: number;
+  /** Longest silence mid-answer; defaults to the total deadline. */
+  idleTimeoutMs?: number;
 }
 
 function apiErrorMessage(error: InstanceType<typeof OpenAI.APIError>): string {
   const body = error.error as { message?: unknown } | undefined;
   const detail = typeof body?.message === 'string' ? body.message : error.message;
   return error.status === undefined ? detail : `HTTP ${error.status}: ${detail}`;
-}
-
-/** The innermost cause's code or message: `ECONNREFUSED` says more than `fetch failed`. */
-function rootCause(error: unknown): string {
-  let current: unknown = error;
-  let detail = error instanceof Error ? error.message : String(error);
-  for (let depth = 0; current && typeof current === 'object' && depth < 5; depth++) {
-    const { code, message } = current as { code?: unknown; message?: unknown };
-    if (typeof code === 'string') return code;
-    if (typeof message === 'string' && message) detail = message;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return detail;
 }
 
 /**
@@ -68,9 +50,12 @@ export class OpenAIChatProvider implements ChatProvider {
       defaultHeaders: needsKey ? undefined : { Authorization: null },
       maxRetries: 0,
       timeout: options.timeoutMs,
-      // Never follow a redirect: it could carry the key and the code to another host.
-      fetch: (url: string | URL | Request, init?: RequestInit) => fetch(url, { ...init, redirect: 'manual' }),
     });
+  }
+
+  private timeouts(): CallTimeouts {
+    const { timeoutMs, connectTimeoutMs, idleTimeoutMs } = this.options;
+    return { totalMs: timeoutMs, connectMs: connectTimeoutMs ?? timeoutMs, idleMs: idleTimeoutMs ?? timeoutMs };
   }
 
   async streamChat(request: ChatRequest, onText: (delta: string) => void, signal: AbortSignal): Promise<ChatResult> {
@@ -86,8 +71,10 @@ export class OpenAIChatProvider implements ChatProvider {
         estimated: true,
       },
     });
+    // Each call gets its own transport: its timers, and redirects refused.
+    const call = guardCall(this.timeouts());
     try {
-      const stream = await this.client.chat.completions.create(
+      const stream = await this.client.withOptions({ fetch: call.fetch }).chat.completions.create(
         {
           model: request.model,
           messages: request.messages,
@@ -116,28 +103,34 @@ export class OpenAIChatProvider implements ChatProvider {
           onText(delta);
         }
       }
-      // The SDK ends the iteration quietly when aborted; a cancelled answer is not a complete one.
-      if (signal.aborted) throw new ProviderError('cancelled', 'The request was cancelled.', undefined, partial());
+      // The SDK ends the iteration quietly when aborted (cancelled or timed out); that answer is not complete.
+      const stopped = stoppedByUs({ signal, call, baseUrl: this.options.provider.baseUrl, partial: partial() });
+      if (stopped) throw stopped;
       // A login page or proxy error served with status 200 parses as a stream with no events.
       if (events === 0) {
         throw new ProviderError('bad-response', `${this.options.provider.baseUrl} answered without an event stream; check the base URL.`, undefined, partial());
       }
       return partial();
     } catch (error) {
-      throw this.classify(error, signal, partial());
+      throw this.classify(error, { signal, call, baseUrl: this.options.provider.baseUrl, partial: partial() });
+    } finally {
+      call.dispose();
     }
   }
 
-  private classify(error: unknown, signal: AbortSignal, partial: ChatResult): ProviderError {
+  private classify(error: unknown, context: FailureContext): ProviderError {
     if (error instanceof ProviderError) return error;
-    if (signal.aborted || error instanceof OpenAI.APIUserAbortError) {
+    const stopped = stoppedByUs(context);
+    if (stopped) return stopped;
+    const { baseUrl, partial } = context;
+    if (error instanceof OpenAI.APIUserAbortError) {
       return new ProviderError('cancelled', 'The request was cancelled.', undefined, partial);
     }
     if (error instanceof OpenAI.APIConnectionTimeoutError) {
-      return new ProviderError('timeout', `No answer within ${this.options.timeoutMs} ms.`, undefined, partial);
+      return new ProviderError('timeout', `No answer within ${this.options.timeoutMs} ms (coderoute.request.timeoutSeconds).`, undefined, partial);
     }
     if (error instanceof OpenAI.APIConnectionError) {
-      return new ProviderError('connection', `Could not connect to ${this.options.provider.baseUrl} (${rootCause(error)}).`, undefined, partial);
+      return new ProviderError('connection', `Could not connect to ${baseUrl} (${rootCause(error)}).`, undefined, partial);
     }
     if (error instanceof OpenAI.APIError && error.status === undefined) {
       // An `error` event inside a 200 stream: the service failed after accepting the request.
@@ -147,18 +140,9 @@ export class OpenAIChatProvider implements ChatProvider {
     }
     if (error instanceof OpenAI.APIError && typeof error.status === 'number') {
       const kind = kindForStatus(error.status);
-      const message =
-        kind === 'redirect'
-          ? `${this.options.provider.baseUrl} answered with a redirect (HTTP ${error.status}); CodeRoute does not follow redirects, so nothing was sent elsewhere.`
-          : apiErrorMessage(error);
+      const message = kind === 'redirect' ? redirectMessage(baseUrl, error.status) : apiErrorMessage(error);
       return new ProviderError(kind, message, error.status, partial, parseRetryAfter(error.headers, Date.now()));
     }
-    const cause = rootCause(error);
-    // A connection reset mid-stream surfaces from fetch as "terminated" with a socket error inside.
-    if (/^(ECONNRESET|EPIPE|UND_ERR_SOCKET|UND_ERR_CLOSED|ETIMEDOUT)$|terminated|other side closed/i.test(cause)) {
-      return new ProviderError('connection', `The connection to ${this.options.provider.baseUrl} dropped mid-answer (${cause}).`, undefined, partial);
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    return new ProviderError('bad-response', `The provider's answer could not be read: ${message}`, undefined, partial);
+    return droppedMidAnswer(error, context) ?? unreadable(error, partial);
   }
 }

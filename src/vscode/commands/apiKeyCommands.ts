@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { providerEndpoint } from '../../core/config/settingsSchema';
 import type { CodeRouteContext } from '../coderouteContext';
 import { validateApiKey } from '../secrets/apiKeyStore';
 
@@ -13,7 +14,7 @@ async function pickProvider(ctx: CodeRouteContext, placeHolder: string): Promise
   }
   if (withKeys.length === 1) return withKeys[0].id;
   const picked = await vscode.window.showQuickPick(
-    withKeys.map((p) => ({ label: p.id, description: p.baseUrl })),
+    withKeys.map((p) => ({ label: p.id, description: providerEndpoint(p) })),
     { placeHolder },
   );
   return picked?.label;

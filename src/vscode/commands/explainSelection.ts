@@ -3,11 +3,12 @@ import * as vscode from 'vscode';
 import { runChat, type Attempt } from '../../core/actions/runChatAttempt';
 import { directiveRefusal, readFileDirectives } from '../../core/policy/fileDirectives';
 import type { ProviderErrorKind } from '../../core/providers/chatProvider';
-import { OpenAIChatProvider } from '../../core/providers/openaiChatProvider';
 import { buildExplainMessages } from '../../core/prompts/explainPrompt';
 import { findExplainTarget, type ExplainTarget } from '../../core/prompts/explainTarget';
 import { RouteError, routeByTask, type RouteDecision } from '../../core/route/routeDecision';
+import { providerEndpoint } from '../../core/config/settingsSchema';
 import { toAbortSignal } from '../cancellation';
+import { chatProviderFor } from '../providers/chatProviderFor';
 import type { CodeRouteContext } from '../coderouteContext';
 import { requestContextFromEditor } from '../requestContextFromEditor';
 import { OPEN_LOG, showUserError, type ErrorAction } from '../ui/userErrors';
@@ -57,13 +58,13 @@ function errorFor(kind: ProviderErrorKind, decision: RouteDecision): { message: 
       };
     case 'connection':
       return {
-        message: `Could not reach ${provider.id} at ${provider.baseUrl}.`,
+        message: `Could not reach ${provider.id} at ${providerEndpoint(provider)}.`,
         actions: [OPEN_LOG, { label: 'Open Settings', query: 'coderoute.providers' }],
       };
     case 'timeout':
       return {
         message: `${model.id} did not answer in time.`,
-        actions: [OPEN_LOG, { label: 'Open Settings', query: 'coderoute.request.timeoutSeconds' }],
+        actions: [OPEN_LOG, { label: 'Open Settings', query: 'coderoute.request' }],
       };
     case 'redirect':
       return {
@@ -138,12 +139,7 @@ export async function explainSelection(ctx: CodeRouteContext): Promise<ExplainCo
             decision,
             messages,
             maxOutputTokens: settings.request.maxOutputTokens,
-            providerFor: (routed) =>
-              new OpenAIChatProvider({
-                provider: routed.provider,
-                apiKey: keys.get(routed.provider.id),
-                timeoutMs: settings.request.timeoutSeconds * 1000,
-              }),
+            providerFor: (routed) => chatProviderFor(routed, keys.get(routed.provider.id), settings),
             onText: (delta) => document.append(delta),
             signal: abort.signal,
             logger: ctx.log,

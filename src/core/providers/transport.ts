@@ -1,0 +1,144 @@
+/**
+ * The HTTP transport every provider SDK is given in place of its own `fetch`: it refuses redirects
+ * and enforces the three timeouts of one call. It wraps the platform `fetch` rather than bringing
+ * its own HTTP client, so that VS Code's proxy support (which patches the global `fetch`) still
+ * applies to provider calls.
+ */
+
+export interface CallTimeouts {
+  /** From sending the request until the response starts (connection, TLS, status and headers). */
+  connectMs: number;
+  /** The longest silence allowed once the response has started, between two pieces of the body. */
+  idleMs: number;
+  /** The whole call, from the request to the last byte. */
+  totalMs: number;
+}
+
+export type TimeoutPhase = 'connect' | 'idle' | 'total';
+
+/** The reason a guarded call was aborted by one of its timers. */
+export class CallTimeout extends Error {
+  constructor(
+    readonly phase: TimeoutPhase,
+    readonly limitMs: number,
+  ) {
+    super(`${phase} timeout after ${limitMs} ms`);
+    this.name = 'CallTimeout';
+  }
+}
+
+export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** One provider call's transport: a `fetch` to hand to an SDK, and what its timers did. */
+export interface GuardedCall {
+  readonly fetch: FetchFunction;
+  /** The timeout that ended the call, if one did. */
+  readonly timedOut: CallTimeout | undefined;
+  /** Stops the timers; call when the call is over, however it ended. */
+  dispose(): void;
+}
+
+/** Statuses whose responses carry no body; `new Response` refuses one for them. */
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * Creates the transport for one call. The total deadline starts now; the connect timer starts with
+ * each request and stops at its headers; the idle timer runs while the body streams and restarts
+ * with every piece that arrives (comment-only keep-alive lines count: the server is alive).
+ */
+export function guardCall(timeouts: CallTimeouts, base: FetchFunction = (input, init) => fetch(input, init)): GuardedCall {
+  const controllers = new Set<AbortController>();
+  const cleanups = new Set<() => void>();
+  let timedOut: CallTimeout | undefined;
+  let disposed = false;
+
+  const expire = (phase: TimeoutPhase, limitMs: number) => {
+    if (timedOut || disposed) return;
+    timedOut = new CallTimeout(phase, limitMs);
+    controllers.forEach((c) => c.abort(timedOut));
+  };
+  const totalTimer = setTimeout(() => expire('total', timeouts.totalMs), timeouts.totalMs);
+
+  const guardedFetch: FetchFunction = async (input, init) => {
+    const controller = new AbortController();
+    controllers.add(controller);
+    const outer = init?.signal;
+    const forward = () => controller.abort(outer?.reason);
+    if (outer?.aborted) forward();
+    else outer?.addEventListener('abort', forward, { once: true });
+    if (timedOut) controller.abort(timedOut);
+
+    let idleTimer: ReturnType<typeof setTimeout> | undefined;
+    const stopIdle = () => {
+      if (idleTimer) clearTimeout(idleTimer);
+      idleTimer = undefined;
+    };
+    const finish = () => {
+      stopIdle();
+      outer?.removeEventListener('abort', forward);
+      controllers.delete(controller);
+      cleanups.delete(finish);
+    };
+    cleanups.add(finish);
+    const connectTimer = setTimeout(() => expire('connect', timeouts.connectMs), timeouts.connectMs);
+    let response: Response;
+    try {
+      // Never follow a redirect: it could carry the key and the code to another host.
+      response = await base(input, { ...init, redirect: 'manual', signal: controller.signal });
+    } catch (error) {
+      finish();
+      throw error;
+    } finally {
+      clearTimeout(connectTimer);
+    }
+    if (!response.body || NULL_BODY_STATUSES.has(response.status)) {
+      finish();
+      return response;
+    }
+    const armIdle = () => {
+      stopIdle();
+      idleTimer = setTimeout(() => expire('idle', timeouts.idleMs), timeouts.idleMs);
+    };
+    armIdle();
+    const watched = response.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, sink) {
+          armIdle();
+          sink.enqueue(chunk);
+        },
+        flush: finish,
+      }),
+      { signal: controller.signal },
+    );
+    // The pipe ends with the controller's abort; make sure the timers stop with it.
+    controller.signal.addEventListener('abort', finish, { once: true });
+    return new Response(watched, { status: response.status, statusText: response.statusText, headers: response.headers });
+  };
+
+  return {
+    fetch: guardedFetch,
+    get timedOut() {
+      return timedOut;
+    },
+    dispose() {
+      disposed = true;
+      clearTimeout(totalTimer);
+      // A body nobody read to the end would hold its socket and its idle timer: release both.
+      controllers.forEach((c) => c.abort(new Error('call finished')));
+      cleanups.forEach((cleanup) => cleanup());
+    },
+  };
+}
+
+/** The sentence a user reads when a call timed out, naming the setting that sets the limit. */
+export function describeTimeout(timeout: CallTimeout, baseUrl: string): string {
+  const seconds = Math.round(timeout.limitMs / 100) / 10;
+  switch (timeout.phase) {
+    case 'connect':
+      return `${baseUrl} did not start answering within ${seconds} s (coderoute.request.connectTimeoutSeconds).`;
+    case 'idle':
+      return `${baseUrl} went silent for ${seconds} s in the middle of an answer (coderoute.request.idleTimeoutSeconds).`;
+    case 'total':
+      return `The answer did not finish within ${seconds} s (coderoute.request.timeoutSeconds).`;
+  }
+}
