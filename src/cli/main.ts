@@ -9,7 +9,7 @@ import { TASKS, type DiagnosticInfo, type RequestContext, type Task } from '../c
 import type { Classification, ClassifyMode } from '../core/classify/classification';
 import { Classifier } from '../core/classify/classifier';
 import type { Logger } from '../core/log/logger';
-import { DIRECTIVE_HEADER_LINES, directiveRefusal, readFileDirectives } from '../core/policy/fileDirectives';
+import { DIRECTIVE_HEADER_LINES, directiveRefusal, privacyOf, readFileDirectives } from '../core/policy/fileDirectives';
 import { httpChatProvider } from '../core/providers/providerFactory';
 import { buildExplainMessages } from '../core/prompts/explainPrompt';
 import { findExplainTarget } from '../core/prompts/explainTarget';
@@ -81,7 +81,10 @@ async function explain(file: string, line: number, languageId: string | undefine
     throw new UsageError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
   const requestId = randomUUID();
-  const decision = routeByTask(requestId, 'explain', settings.settings);
+  const directives = readFileDirectives(text.split('\n', DIRECTIVE_HEADER_LINES).join('\n'));
+  const decision = routeByTask(requestId, 'explain', settings.settings, privacyOf(directives));
+  const refusal = directiveRefusal(directives, decision);
+  if (refusal) throw new UsageError(refusal.replace(/`/g, ''));
   const { provider } = decision.chosen;
   if (provider.kind === 'vscode-lm') throw new UsageError(`${decision.chosen.model.id} is a VS Code language model; it can only be used inside VS Code`);
   const apiKey = process.env[`CODEROUTE_API_KEY_${provider.id.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`];
@@ -101,8 +104,6 @@ async function explain(file: string, line: number, languageId: string | undefine
     diagnostics: [],
     workspaceTrusted: true,
   };
-  const refusal = directiveRefusal(readFileDirectives(ctx.headerText), decision);
-  if (refusal) throw new UsageError(refusal.replace(/`/g, ''));
   const loader = new TreeSitterLoader(path.join(__dirname, 'wasm'), logger);
   const classifier = new Classifier(loader, logger, { backgroundParse: false });
   const classification = await classifier.classify(ctx, 'explain');

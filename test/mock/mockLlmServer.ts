@@ -1,10 +1,13 @@
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { anthropicWire, isMessagesPath } from './anthropicWire';
+import { completionsWire, isCompletionsPath } from './completionsWire';
 
 /**
- * A loopback mock LLM server that speaks the OpenAI chat-completions wire format: JSON answers
- * and server-sent-event streams with `usage`, and injected faults (delays, HTTP errors, dropped
- * connections, malformed events). It only ever listens on 127.0.0.1.
+ * A loopback mock LLM server that speaks the OpenAI chat-completions wire format (and the legacy
+ * completions one, in completionsWire.ts, and Anthropic's Messages API, in anthropicWire.ts): JSON
+ * answers and server-sent-event streams with `usage`, and injected faults (delays, HTTP errors,
+ * dropped connections, malformed events, error events mid-stream). It only ever listens on 127.0.0.1.
  */
 
 export interface RecordedRequest {
@@ -27,6 +30,10 @@ export type Behaviour =
       omitUsage?: boolean;
       /** Drop the connection after this many pieces of text (a reset mid-stream). */
       dropAfterChunks?: number;
+      /** After this many pieces of text, report an error in the stream (the status stays 200) and end it. */
+      errorAfterChunks?: number;
+      /** That error's `type`; `overloaded_error` when not given. */
+      errorType?: string;
     }
   | { kind: 'fail'; status: number; message?: string; headers?: Record<string, string> }
   | { kind: 'delay'; ms: number; then: Behaviour }
@@ -43,14 +50,59 @@ interface ChatBody {
   messages?: { role: string; content: string }[];
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** A wire format other than chat completions: how it answers a `reply`, and how it words failures. */
+export interface Wire {
+  reply(behaviour: Extract<Behaviour, { kind: 'reply' }>, body: ChatBody, res: http.ServerResponse): Promise<void>;
+  /** The JSON body of an HTTP error; the OpenAI one when absent. */
+  errorBody?(status: number, message: string): object;
+  /** An event stream whose data is not JSON; the OpenAI one when absent. */
+  malformed?: string;
+}
 
-function countTokens(text: string): number {
+/** What a wire format writes into an event stream; `streamReply` decides when (pieces, delays, faults). */
+export interface StreamFrames {
+  /** Events before the first piece of text. */
+  opening(): string[];
+  piece(text: string): string;
+  /** Events after the last piece: the finish, the usage unless omitted, the end. */
+  closing(): string[];
+  /** A failure reported inside a stream that started with HTTP 200. */
+  error(type: string, message: string): string;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function countTokens(text: string): number {
   return Math.max(1, Math.ceil(text.length / 4));
 }
 
-export function defaultAnswer(body: ChatBody): string {
+export function defaultAnswer(body: { model?: string }): string {
   return `Mock answer from ${body.model ?? 'unknown-model'}: this code does what it says.`;
+}
+
+/** Streams `text` in `behaviour.chunks` pieces, with the delays and faults the behaviour asks for. */
+export async function streamReply(behaviour: Extract<Behaviour, { kind: 'reply' }>, text: string, res: http.ServerResponse, frames: StreamFrames): Promise<void> {
+  const count = Math.max(1, Math.min(behaviour.chunks ?? 4, text.length || 1));
+  const size = Math.ceil(text.length / count);
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  frames.opening().forEach((frame) => res.write(frame));
+  for (let i = 0, sent = 0; i < text.length; i += size, sent++) {
+    if (behaviour.chunkDelayMs) await sleep(behaviour.chunkDelayMs);
+    if (res.destroyed) return;
+    if (behaviour.dropAfterChunks !== undefined && sent >= behaviour.dropAfterChunks) {
+      // Let what was written reach the client first: destroy() discards unsent data.
+      await sleep(50);
+      res.socket?.destroy();
+      return;
+    }
+    if (behaviour.errorAfterChunks !== undefined && sent >= behaviour.errorAfterChunks) {
+      const type = behaviour.errorType ?? 'overloaded_error';
+      res.end(frames.error(type, `Injected ${type}`));
+      return;
+    }
+    res.write(frames.piece(text.slice(i, i + size)));
+  }
+  res.end(frames.closing().join(''));
 }
 
 export class MockLlmServer {
@@ -84,6 +136,11 @@ export class MockLlmServer {
   /** The base URL a provider setting uses, e.g. http://127.0.0.1:PORT/v1. */
   get baseUrl(): string {
     return `http://127.0.0.1:${this.port}/v1`;
+  }
+
+  /** The base URL of an `anthropic` provider: the host root, to which the SDK adds `/v1/messages`. */
+  get rootUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
   }
 
   /** Behaviours for the next requests, one each, in order; after them every request gets a default reply. */
@@ -142,26 +199,29 @@ export class MockLlmServer {
     this.requests.push(record);
     this.waiters = this.waiters.filter((w) => (this.requests.length >= w.count ? (w.resolve(), false) : true));
 
-    if (req.method !== 'POST' || !/\/chat\/completions$/.test((req.url ?? '').split('?')[0])) {
+    const wire: Wire | undefined = isCompletionsPath(req.url) ? completionsWire : isMessagesPath(req.url) ? anthropicWire : undefined;
+    if (req.method !== 'POST' || !(wire || /\/chat\/completions$/.test((req.url ?? '').split('?')[0]))) {
       return this.error(res, 404, `Unknown endpoint ${req.method} ${req.url}`);
     }
-    if (typeof body !== 'object' || body === null) return this.error(res, 400, 'Request body must be JSON.');
-    await this.respond(this.queue.shift() ?? { kind: 'reply' }, body as ChatBody, res);
+    if (typeof body !== 'object' || body === null) return this.error(res, 400, 'Request body must be JSON.', {}, wire);
+    await this.respond(this.queue.shift() ?? { kind: 'reply' }, body as ChatBody, res, wire);
   }
 
-  private error(res: http.ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  private error(res: http.ServerResponse, status: number, message: string, headers: Record<string, string> = {}, wire?: Wire): void {
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
-    res.end(JSON.stringify({ error: { message, type: status === 401 ? 'invalid_api_key' : 'mock_error', code: status } }));
+    const openai = () => ({ error: { message, type: status === 401 ? 'invalid_api_key' : 'mock_error', code: status } });
+    res.end(JSON.stringify(wire?.errorBody?.(status, message) ?? openai()));
   }
 
-  private async respond(behaviour: Behaviour, body: ChatBody, res: http.ServerResponse): Promise<void> {
+  /** `wire` answers in another wire format than chat completions when given. */
+  private async respond(behaviour: Behaviour, body: ChatBody, res: http.ServerResponse, wire?: Wire): Promise<void> {
     switch (behaviour.kind) {
       case 'delay':
         await sleep(behaviour.ms);
         if (res.destroyed) return;
-        return this.respond(behaviour.then, body, res);
+        return this.respond(behaviour.then, body, res, wire);
       case 'fail':
-        return this.error(res, behaviour.status, behaviour.message ?? `Injected failure ${behaviour.status}`, behaviour.headers);
+        return this.error(res, behaviour.status, behaviour.message ?? `Injected failure ${behaviour.status}`, behaviour.headers, wire);
       case 'raw':
         res.writeHead(behaviour.status ?? 200, { 'content-type': behaviour.contentType ?? 'text/event-stream' });
         for (const piece of behaviour.pieces) {
@@ -180,9 +240,10 @@ export class MockLlmServer {
         return;
       case 'malformed':
         res.writeHead(200, { 'content-type': 'text/event-stream' });
-        res.end('data: {"choices": [ this is not json\n\n');
+        res.end(wire?.malformed ?? 'data: {"choices": [ this is not json\n\n');
         return;
       case 'reply':
+        if (wire) return wire.reply(behaviour, body, res);
         return body.stream ? this.stream(behaviour, body, res) : this.json(behaviour, body, res);
     }
   }
@@ -209,29 +270,21 @@ export class MockLlmServer {
     );
   }
 
-  private async stream(behaviour: Extract<Behaviour, { kind: 'reply' }>, body: ChatBody, res: http.ServerResponse): Promise<void> {
+  private stream(behaviour: Extract<Behaviour, { kind: 'reply' }>, body: ChatBody, res: http.ServerResponse): Promise<void> {
     const text = behaviour.text ?? defaultAnswer(body);
-    const pieces = Math.max(1, Math.min(behaviour.chunks ?? 4, text.length || 1));
-    const size = Math.ceil(text.length / pieces);
     const base = { id: 'chatcmpl-mock', object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: body.model };
-    const send = (payload: unknown) => res.write(`data: ${JSON.stringify(payload)}\n\n`);
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    send({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
-    for (let i = 0, sent = 0; i < text.length; i += size, sent++) {
-      if (behaviour.chunkDelayMs) await sleep(behaviour.chunkDelayMs);
-      if (res.destroyed) return;
-      if (behaviour.dropAfterChunks !== undefined && sent >= behaviour.dropAfterChunks) {
-        // Let what was written reach the client first: destroy() discards unsent data.
-        await sleep(50);
-        res.socket?.destroy();
-        return;
-      }
-      send({ ...base, choices: [{ index: 0, delta: { content: text.slice(i, i + size) }, finish_reason: null }] });
-    }
-    send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
-    if (body.stream_options?.include_usage && !behaviour.omitUsage) {
-      send({ ...base, choices: [], usage: this.usage(body, text) });
-    }
-    res.end('data: [DONE]\n\n');
+    const data = (payload: unknown) => `data: ${JSON.stringify(payload)}\n\n`;
+    const withUsage = body.stream_options?.include_usage && !behaviour.omitUsage;
+    return streamReply(behaviour, text, res, {
+      opening: () => [data({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] })],
+      piece: (piece) => data({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] }),
+      closing: () => [
+        data({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }),
+        ...(withUsage ? [data({ ...base, choices: [], usage: this.usage(body, text) })] : []),
+        'data: [DONE]\n\n',
+      ],
+      // OpenAI-compatible servers report a failure after the 200 as an event holding an `error` object.
+      error: (type, message) => data({ error: { type, message } }),
+    });
   }
 }

@@ -102,6 +102,7 @@ describe('call timeouts and cancellation on the wire', () => {
     const decision: RouteDecision = {
       requestId: 'r1',
       task: 'explain',
+      privacy: 'any',
       chosen: routed('slow', server.baseUrl),
       fallbacks: [routed('steady', backup.baseUrl)],
       candidates: [],

@@ -14,8 +14,8 @@ const raw: Partial<Record<SettingKey, unknown>> = {
   ],
 };
 const settings = parseSettings((key) => raw[key]).settings;
-const toCloud = routeByTask('r', 'explain', { ...settings, tasks: { ...settings.tasks, explain: 'cloud-model' } });
-const toLocal = routeByTask('r', 'explain', { ...settings, tasks: { ...settings.tasks, explain: 'local-model' } });
+const toCloud = routeByTask('r', 'explain', { ...settings, tasks: { ...settings.tasks, explain: ['cloud-model'] } });
+const toLocal = routeByTask('r', 'explain', { ...settings, tasks: { ...settings.tasks, explain: ['local-model'] } });
 
 describe('file directives', () => {
   it('reads directives from comments in any language', () => {

@@ -12,7 +12,8 @@ import {
 import { REPO_ROOT } from './repoRoot';
 
 interface JsonSchema {
-  type?: string;
+  type?: string | string[];
+  anyOf?: JsonSchema[];
   enum?: unknown[];
   default?: unknown;
   minimum?: number;
@@ -40,8 +41,9 @@ describe('package.json matches the settings schema', () => {
     it(`coderoute.${key}: same type, default and bounds; has a description`, () => {
       const declared = properties[`coderoute.${key}`];
       const schema = generated(SETTING_SCHEMAS[key]);
-      const expectedType = schema.type === 'integer' ? 'integer' : schema.type;
-      assert.equal(declared.type, expectedType);
+      // A union (a model id or a list of them) is declared as a list of types.
+      const expectedType = schema.anyOf ? schema.anyOf.map((s) => s.type) : schema.type;
+      assert.deepEqual(declared.type, expectedType);
       assert.deepEqual(declared.default, SETTING_SCHEMAS[key].parse(undefined));
       assert.equal(declared.minimum, schema.minimum);
       assert.equal(declared.maximum, schema.maximum);

@@ -62,7 +62,7 @@ describe('runChat against the loopback mock server', () => {
     };
     const { settings } = parseSettings((key) => raw[key]);
     const base = routeByTask('req', 'explain', settings);
-    const safe = routeByTask('req', 'explain', { ...settings, tasks: { ...settings.tasks, explain: 'safe' } }).chosen;
+    const safe = routeByTask('req', 'explain', { ...settings, tasks: { ...settings.tasks, explain: ['safe'] } }).chosen;
     decision = { ...base, fallbacks: [safe] };
   });
   beforeEach(() => {
@@ -152,7 +152,7 @@ describe('runChat against the loopback mock server', () => {
   });
 
   it('moves on from a closed port quickly', async () => {
-    const closed = { ...decision.chosen, provider: { ...httpProvider(decision.chosen.provider), baseUrl: 'http://127.0.0.1:9/v1' } };
+    const closed = { ...decision.chosen, provider: { ...httpProvider(decision.chosen.provider), baseUrl: 'http://127.0.0.1:9/v1' }, deployments: undefined };
     const started = Date.now();
     const out = await runChat({
       decision: { ...decision, chosen: closed },

@@ -9,9 +9,9 @@ describe('settings schema', () => {
   it('gives every setting a default when nothing is set', () => {
     const settings = defaultSettings();
     assert.equal(settings.providers[0].id, 'openai');
-    assert.equal(settings.tasks.explain, 'gpt-4.1-mini');
+    assert.deepEqual(settings.tasks.explain, ['gpt-4.1-mini']);
     assert.equal(settings.request.timeoutSeconds, 120);
-    assert.ok(settings.models.some((m) => m.id === settings.tasks.generate));
+    assert.ok(settings.models.some((m) => m.id === settings.tasks.generate[0]));
   });
 
   it('hands out independent copies of default lists', () => {

@@ -1,5 +1,8 @@
 import type { Logger } from '../log/logger';
-import type { RouteDecision, RoutedModel } from '../route/routeDecision';
+import { allowedFor } from '../policy/privacy';
+import { acquireEndpoint, type EndpointLease } from '../providers/health/endpointHealth';
+import { ProviderHealth } from '../providers/health/providerHealth';
+import type { RouteDecision, RoutedDeployment, RoutedModel } from '../route/routeDecision';
 import { DEFAULT_RETRY_POLICY, decideRetry, type RetryPolicy } from '../providers/retryPolicy';
 import {
   ProviderError,
@@ -25,6 +28,8 @@ export interface Attempt {
   latencyMs: number;
   /** Time to the first streamed text, when any arrived. */
   firstTextMs?: number;
+  /** Premium requests used, for providers that bill in them (`vscode-lm`); dollars are priced from the tokens. */
+  premiumRequests?: number;
 }
 
 export interface AttemptResult {
@@ -48,7 +53,8 @@ function formatAttempt(a: Attempt): string {
   const tokens = `in=${a.inputTokens} out=${a.outputTokens}${a.usageEstimated ? ' (estimated)' : ''}`;
   const ttft = a.firstTextMs === undefined ? '' : ` first=${Math.round(a.firstTextMs)}ms`;
   const error = a.errorKind ? ` error=${a.errorKind}` : '';
-  return `${a.task} model=${a.modelId} provider=${a.providerId} status=${a.status}${error} ${tokens} latency=${Math.round(a.latencyMs)}ms${ttft} id=${a.requestId}`;
+  const premium = a.premiumRequests === undefined ? '' : ` premium=${a.premiumRequests}`;
+  return `${a.task} model=${a.modelId} provider=${a.providerId} status=${a.status}${error} ${tokens}${premium} latency=${Math.round(a.latencyMs)}ms${ttft} id=${a.requestId}`;
 }
 
 /**
@@ -87,6 +93,7 @@ export async function runChatAttempt(input: ChatAttemptInput): Promise<AttemptRe
         usageEstimated: result.usage.estimated,
         latencyMs: now() - started,
         firstTextMs,
+        premiumRequests: result.premiumRequests,
       },
     };
   } catch (caught) {
@@ -106,6 +113,7 @@ export async function runChatAttempt(input: ChatAttemptInput): Promise<AttemptRe
         usageEstimated: usage?.estimated ?? true,
         latencyMs: now() - started,
         firstTextMs,
+        premiumRequests: error.partial?.premiumRequests,
       },
     };
   }
@@ -117,8 +125,13 @@ export async function runChatAttempt(input: ChatAttemptInput): Promise<AttemptRe
 
 export interface ChatRunInput extends Omit<ChatAttemptInput, 'provider' | 'decision'> {
   decision: RouteDecision;
-  /** The provider client for a model of the chain (the chosen one, then each fallback). */
+  /**
+   * The provider client for one call: a model of the chain (the chosen one, then each fallback)
+   * at the deployment picked for this attempt (its `provider` and `model.name`).
+   */
   providerFor: (routed: RoutedModel) => ChatProvider;
+  /** Endpoint health and load, shared by every request of the host; a private one when absent. */
+  health?: ProviderHealth;
   policy?: RetryPolicy;
   random?: () => number;
   /** Waits before a retry; resolves early (and the run stops) when the signal aborts. */
@@ -148,15 +161,30 @@ function realSleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+function deploymentsOf(routed: RoutedModel): RoutedDeployment[] {
+  return routed.deployments ?? [{ key: `${routed.provider.id}/${routed.model.name}`, provider: routed.provider, name: routed.model.name, weight: 1 }];
+}
+
+/** A healthy deployment of the model, preferring another one than the deployment that just failed. */
+function acquire(routed: RoutedModel, health: ProviderHealth, avoid: string | undefined): EndpointLease<RoutedDeployment> | undefined {
+  const request = { group: routed.model.id, deployments: deploymentsOf(routed), policy: routed.model.balance, ...health };
+  return (avoid && acquireEndpoint({ ...request, isAvailable: (d) => d.key !== avoid })) || acquireEndpoint(request);
+}
+
 /**
  * Runs the decision's chain: the chosen model, retried on rate limits, server errors and dropped
  * connections (with backoff, honouring Retry-After, never once text has reached the user), then
- * each fallback in order. The one retry loop of the product: provider SDKs have theirs turned off.
+ * each fallback in order. Each attempt goes to a deployment of the model picked by its balancing
+ * policy among those whose circuit is closed; a model with none is skipped. A model outside the
+ * request's privacy class is never called, whatever the chain says. The one retry loop of the
+ * product: provider SDKs have theirs turned off.
  */
 export async function runChat(input: ChatRunInput): Promise<ChatRunResult> {
   const attempts: Attempt[] = [];
   const random = input.random ?? Math.random;
   const sleep = input.sleep ?? realSleep;
+  const health = input.health ?? new ProviderHealth();
+  const { task, requestId, privacy } = input.decision;
   let delivered = false;
   const onText = (delta: string) => {
     delivered = true;
@@ -164,14 +192,31 @@ export async function runChat(input: ChatRunInput): Promise<ChatRunResult> {
   };
   let lastError: ProviderError | undefined;
   for (const routed of [input.decision.chosen, ...input.decision.fallbacks]) {
-    const decision: RouteDecision = { ...input.decision, chosen: routed };
-    const provider = input.providerFor(routed);
+    if (!allowedFor(privacy, routed.model)) {
+      input.logger.warn(`${task}: ${routed.model.id} skipped: the request is ${privacy} and the model is not tagged local id=${requestId}`);
+      continue;
+    }
     let waitedMs = 0;
+    let failedKey: string | undefined;
     for (let attemptNumber = 1; ; attemptNumber++) {
-      const outcome = await runChatAttempt({ ...input, decision, provider, onText });
+      const lease = acquire(routed, health, failedKey);
+      if (!lease) {
+        lastError = new ProviderError('unavailable', `Every endpoint of ${routed.model.id} is resting after repeated failures.`);
+        attempts.push(unavailableAttempt(input.decision, routed, attemptNumber));
+        input.logger.warn(`${task}: ${routed.model.id} skipped: ${lastError.message} id=${requestId}`);
+        break;
+      }
+      const target: RoutedModel = { ...routed, model: { ...routed.model, name: lease.deployment.name }, provider: lease.deployment.provider };
+      let outcome: AttemptResult | undefined;
+      try {
+        outcome = await runChatAttempt({ ...input, decision: { ...input.decision, chosen: target }, provider: input.providerFor(target), onText });
+      } finally {
+        lease.settle(outcome?.result ? { ok: true } : { ok: false, kind: outcome?.error?.kind ?? 'bad-response' });
+      }
       attempts.push({ ...outcome.attempt, attemptNumber });
-      if (outcome.result) return { attempts, result: outcome.result, answeredBy: routed };
+      if (outcome.result) return { attempts, result: outcome.result, answeredBy: target };
       lastError = outcome.error;
+      failedKey = lease.deployment.key;
       if (!lastError || lastError.kind === 'cancelled' || input.signal.aborted) return { attempts, error: lastError };
       const verdict = decideRetry({
         kind: lastError.kind,
@@ -183,7 +228,7 @@ export async function runChat(input: ChatRunInput): Promise<ChatRunResult> {
         random,
       });
       if (!verdict.retry) {
-        input.logger.info(`${input.decision.task}: no retry of ${routed.model.id} (${verdict.why}) id=${input.decision.requestId}`);
+        input.logger.info(`${task}: no retry of ${routed.model.id} (${verdict.why}) id=${requestId}`);
         break;
       }
       await sleep(verdict.delayMs, input.signal);
@@ -194,4 +239,20 @@ export async function runChat(input: ChatRunInput): Promise<ChatRunResult> {
     if (delivered) break;
   }
   return { attempts, error: lastError };
+}
+
+function unavailableAttempt(decision: RouteDecision, routed: RoutedModel, attemptNumber: number): Attempt {
+  return {
+    requestId: decision.requestId,
+    task: decision.task,
+    modelId: routed.model.id,
+    providerId: routed.provider.id,
+    status: 'error',
+    attemptNumber,
+    errorKind: 'unavailable',
+    inputTokens: 0,
+    outputTokens: 0,
+    usageEstimated: false,
+    latencyMs: 0,
+  };
 }

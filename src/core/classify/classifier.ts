@@ -150,6 +150,8 @@ export interface ClassifierOptions {
    * later requests anywhere in them reuse one tree. Off for one-shot callers such as the CLI.
    */
   backgroundParse?: boolean;
+  /** A parse that takes longer is abandoned for the text-only path; default GUARDS.parseTimeCapMs. */
+  parseTimeCapMs?: number;
   now?: () => number;
 }
 
@@ -164,6 +166,7 @@ export class Classifier {
   private jobTimer: ReturnType<typeof setImmediate> | undefined;
   private readonly now: () => number;
   private readonly backgroundParse: boolean;
+  private readonly parseTimeCapMs: number;
 
   constructor(
     private readonly parser: TreeSitterLoader,
@@ -172,6 +175,7 @@ export class Classifier {
   ) {
     this.now = options.now ?? (() => performance.now());
     this.backgroundParse = options.backgroundParse ?? true;
+    this.parseTimeCapMs = options.parseTimeCapMs ?? GUARDS.parseTimeCapMs;
   }
 
   /** The window to analyse: the whole text when a tree of it is kept, else lines around the request. */
@@ -356,10 +360,10 @@ export class Classifier {
     if (background && background.startLine === window.startLine && window.text.length === ctx.text.length) {
       if (background.text === window.text) return { tree: background.tree, parseMs: 0 };
       editTree(background.tree, background, window);
-      const reparsed = await this.parser.parse(ctx.languageId, window.text, { oldTree: background.tree, timeCapMs: GUARDS.parseTimeCapMs });
+      const reparsed = await this.parser.parse(ctx.languageId, window.text, { oldTree: background.tree, timeCapMs: this.parseTimeCapMs });
       background.tree.delete();
       this.wholeTrees.delete(key);
-      if (!reparsed) return { parseMs: GUARDS.parseTimeCapMs, why: `parse exceeded ${GUARDS.parseTimeCapMs} ms` };
+      if (!reparsed) return { parseMs: this.parseTimeCapMs, why: `parse exceeded ${this.parseTimeCapMs} ms` };
       this.wholeTrees.set(key, { ...background, text: window.text, lineStarts: window.lineStarts, tree: reparsed.tree });
       return { tree: reparsed.tree, parseMs: reparsed.parseMs };
     }
@@ -375,13 +379,13 @@ export class Classifier {
       editTree(cached.tree, cached, window);
       oldTree = cached.tree;
     }
-    const parsed = await this.parser.parse(ctx.languageId, window.text, { oldTree, timeCapMs: GUARDS.parseTimeCapMs });
+    const parsed = await this.parser.parse(ctx.languageId, window.text, { oldTree, timeCapMs: this.parseTimeCapMs });
     if (!parsed) {
       if (cached) {
         cached.tree.delete();
         this.cache.delete(key);
       }
-      return { parseMs: GUARDS.parseTimeCapMs, why: `parse exceeded ${GUARDS.parseTimeCapMs} ms` };
+      return { parseMs: this.parseTimeCapMs, why: `parse exceeded ${this.parseTimeCapMs} ms` };
     }
     this.install(key, { languageId: ctx.languageId, startLine: window.startLine, text: window.text, lineStarts: window.lineStarts, tree: parsed.tree, whole });
     return { tree: parsed.tree, parseMs: parsed.parseMs };

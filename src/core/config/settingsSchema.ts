@@ -101,16 +101,21 @@ const defaultTaskModels: Record<Task, string> = {
   complete: 'gpt-4.1-mini',
 };
 
+/** A task's model id, or an ordered list of them: the first is tried first, the rest are its fallbacks. */
+function taskModels(fallback: string) {
+  return z.union([z.string().min(1), z.array(z.string().min(1)).min(1).max(8)]).default(fallback);
+}
+
 /** One entry per setting, keyed without the `coderoute.` prefix. */
 export const SETTING_SCHEMAS = {
   // Functions, so that every caller gets its own copy of a default list.
   providers: z.array(providerSchema).default(() => structuredClone(defaultProviders)),
   models: z.array(modelSchema).default(() => structuredClone(defaultModels)),
-  'tasks.format': z.string().default(defaultTaskModels.format),
-  'tasks.explain': z.string().default(defaultTaskModels.explain),
-  'tasks.generate': z.string().default(defaultTaskModels.generate),
-  'tasks.debug': z.string().default(defaultTaskModels.debug),
-  'tasks.complete': z.string().default(defaultTaskModels.complete),
+  'tasks.format': taskModels(defaultTaskModels.format),
+  'tasks.explain': taskModels(defaultTaskModels.explain),
+  'tasks.generate': taskModels(defaultTaskModels.generate),
+  'tasks.debug': taskModels(defaultTaskModels.debug),
+  'tasks.complete': taskModels(defaultTaskModels.complete),
   'request.timeoutSeconds': z.number().min(1).max(3600).default(120),
   'request.connectTimeoutSeconds': z.number().min(1).max(600).default(30),
   'request.idleTimeoutSeconds': z.number().min(1).max(3600).default(60),
@@ -126,7 +131,8 @@ export const APPLICATION_SCOPED_SETTINGS: readonly SettingKey[] = ['providers', 
 export interface Settings {
   providers: ProviderConfig[];
   models: ModelConfig[];
-  tasks: Record<Task, string>;
+  /** Per task, the model ids to try in order. */
+  tasks: Record<Task, string[]>;
   request: { timeoutSeconds: number; connectTimeoutSeconds: number; idleTimeoutSeconds: number; maxOutputTokens: number };
 }
 
@@ -212,8 +218,11 @@ export function parseSettings(read: (key: SettingKey) => unknown): ParsedSetting
     });
   });
   const tasks = Object.fromEntries(
-    TASKS.map((task) => [task, parseScalar(`tasks.${task}` as SettingKey, read(`tasks.${task}` as SettingKey), issues)]),
-  ) as Record<Task, string>;
+    TASKS.map((task) => {
+      const value = parseScalar(`tasks.${task}` as SettingKey, read(`tasks.${task}` as SettingKey), issues) as string | string[];
+      return [task, typeof value === 'string' ? [value] : [...new Set(value)]];
+    }),
+  ) as Record<Task, string[]>;
   return {
     settings: {
       providers,

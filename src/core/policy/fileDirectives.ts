@@ -1,4 +1,5 @@
 import type { RouteDecision } from '../route/routeDecision';
+import type { PrivacyClass } from './privacy';
 
 /**
  * Privacy directives a file can carry in a comment near its top:
@@ -18,6 +19,10 @@ const DIRECTIVE = /\bcoderoute:\s*(no-ai|local-only)\b/g;
 export function readFileDirectives(header: string): FileDirectives {
   const found = new Set([...header.matchAll(DIRECTIVE)].map((m) => m[1]));
   return { noAi: found.has('no-ai'), localOnly: found.has('local-only') };
+}
+
+export function privacyOf(directives: FileDirectives): PrivacyClass {
+  return directives.localOnly ? 'local-only' : 'any';
 }
 
 /** Why the decision may not be carried out for this file, or undefined when it may. */

@@ -22,6 +22,11 @@ export interface ChatResult {
   text: string;
   usage: TokenUsage;
   finishReason?: string;
+  /**
+   * Premium requests the call used, for providers that bill in them rather than dollars
+   * (`vscode-lm`: the model's multiplier from `coderoute.models`); undefined for the others.
+   */
+  premiumRequests?: number;
 }
 
 /** One model call; streams text deltas to `onText` as they arrive. */
@@ -42,7 +47,9 @@ export type ProviderErrorKind =
   | 'timeout'
   | 'cancelled'
   | 'redirect'
-  | 'bad-response';
+  | 'bad-response'
+  /** Not called: every deployment of the model is resting after repeated failures (circuit open). */
+  | 'unavailable';
 
 export class ProviderError extends Error {
   constructor(
@@ -67,4 +74,21 @@ export function estimateTokens(text: string): number {
 export function estimateMessagesTokens(messages: readonly ChatMessage[]): number {
   // Each message carries a few tokens of framing (role, separators) besides its content.
   return messages.reduce((sum, m) => sum + 4 + estimateTokens(m.content), 0);
+}
+
+/** A plain-text completion: the model continues `prompt`; with `suffix`, it fills in the middle. */
+export interface CompletionRequest {
+  /** The provider's model name. */
+  model: string;
+  prompt: string;
+  /** The text after the cursor, for fill-in-the-middle models. */
+  suffix?: string;
+  maxOutputTokens: number;
+  temperature?: number;
+  stop?: string[];
+}
+
+/** One completion call; streams text deltas to `onText` as they arrive. */
+export interface CompletionProvider {
+  streamCompletion(request: CompletionRequest, onText: (delta: string) => void, signal: AbortSignal): Promise<ChatResult>;
 }

@@ -1,17 +1,6 @@
-import OpenAI from 'openai';
 import type { HttpProviderConfig } from '../config/settingsSchema';
-import {
-  ProviderError,
-  estimateMessagesTokens,
-  estimateTokens,
-  type ChatProvider,
-  type ChatRequest,
-  type ChatResult,
-  type ProviderErrorKind,
-} from './chatProvider';
-import { parseRetryAfter } from './retryPolicy';
-import { droppedMidAnswer, kindForStatus, redirectMessage, rootCause, stoppedByUs, unreadable, type FailureContext } from './providerErrors';
-import { guardCall, type CallTimeouts } from './transport';
+import { estimateMessagesTokens, type ChatProvider, type ChatRequest, type ChatResult } from './chatProvider';
+import { OpenAIStreamingClient } from './openaiShared';
 
 export interface OpenAIChatOptions {
   provider: HttpProviderConfig;
@@ -25,124 +14,34 @@ export interface OpenAIChatOptions {
   idleTimeoutMs?: number;
 }
 
-function apiErrorMessage(error: InstanceType<typeof OpenAI.APIError>): string {
-  const body = error.error as { message?: unknown } | undefined;
-  const detail = typeof body?.message === 'string' ? body.message : error.message;
-  return error.status === undefined ? detail : `HTTP ${error.status}: ${detail}`;
-}
-
-/**
- * OpenAI-compatible chat completions through the official SDK. The SDK's own retries are off:
- * the router is the only retry loop, so every attempt is visible and accounted.
- */
+/** OpenAI-compatible chat completions (`/chat/completions`). */
 export class OpenAIChatProvider implements ChatProvider {
-  private readonly client: OpenAI;
+  private readonly client: OpenAIStreamingClient;
 
-  constructor(private readonly options: OpenAIChatOptions) {
-    const needsKey = options.provider.auth === 'apiKey';
-    this.client = new OpenAI({
-      baseURL: options.provider.baseUrl,
-      // The SDK insists on a key; for keyless local servers the header is removed below.
-      apiKey: needsKey ? (options.apiKey ?? null) : 'unused',
-      // Settings alone decide where requests go and what they carry: no environment fallbacks.
-      organization: null,
-      project: null,
-      defaultHeaders: needsKey ? undefined : { Authorization: null },
-      maxRetries: 0,
-      timeout: options.timeoutMs,
-    });
+  constructor(options: OpenAIChatOptions) {
+    this.client = new OpenAIStreamingClient(options);
   }
 
-  private timeouts(): CallTimeouts {
-    const { timeoutMs, connectTimeoutMs, idleTimeoutMs } = this.options;
-    return { totalMs: timeoutMs, connectMs: connectTimeoutMs ?? timeoutMs, idleMs: idleTimeoutMs ?? timeoutMs };
-  }
-
-  async streamChat(request: ChatRequest, onText: (delta: string) => void, signal: AbortSignal): Promise<ChatResult> {
-    let text = '';
-    let finishReason: string | undefined;
-    let usage: ChatResult['usage'] | undefined;
-    const partial = (): ChatResult => ({
-      text,
-      finishReason,
-      usage: usage ?? {
-        inputTokens: estimateMessagesTokens(request.messages),
-        outputTokens: estimateTokens(text),
-        estimated: true,
+  streamChat(request: ChatRequest, onText: (delta: string) => void, signal: AbortSignal): Promise<ChatResult> {
+    return this.client.stream(
+      {
+        open: (client) =>
+          client.chat.completions.create(
+            {
+              model: request.model,
+              messages: request.messages,
+              max_tokens: request.maxOutputTokens,
+              temperature: request.temperature,
+              stream: true,
+              stream_options: { include_usage: true },
+            },
+            { signal },
+          ),
+        read: (chunk) => ({ usage: chunk.usage, finishReason: chunk.choices?.[0]?.finish_reason, text: chunk.choices?.[0]?.delta?.content }),
+        estimateInputTokens: () => estimateMessagesTokens(request.messages),
       },
-    });
-    // Each call gets its own transport: its timers, and redirects refused.
-    const call = guardCall(this.timeouts());
-    try {
-      const stream = await this.client.withOptions({ fetch: call.fetch }).chat.completions.create(
-        {
-          model: request.model,
-          messages: request.messages,
-          max_tokens: request.maxOutputTokens,
-          temperature: request.temperature,
-          stream: true,
-          stream_options: { include_usage: true },
-        },
-        { signal },
-      );
-      let events = 0;
-      for await (const chunk of stream) {
-        events++;
-        if (chunk.usage) {
-          usage = {
-            inputTokens: chunk.usage.prompt_tokens,
-            outputTokens: chunk.usage.completion_tokens,
-            estimated: false,
-          };
-        }
-        const choice = chunk.choices?.[0];
-        if (choice?.finish_reason) finishReason = choice.finish_reason;
-        const delta = choice?.delta?.content;
-        if (delta) {
-          text += delta;
-          onText(delta);
-        }
-      }
-      // The SDK ends the iteration quietly when aborted (cancelled or timed out); that answer is not complete.
-      const stopped = stoppedByUs({ signal, call, baseUrl: this.options.provider.baseUrl, partial: partial() });
-      if (stopped) throw stopped;
-      // A login page or proxy error served with status 200 parses as a stream with no events.
-      if (events === 0) {
-        throw new ProviderError('bad-response', `${this.options.provider.baseUrl} answered without an event stream; check the base URL.`, undefined, partial());
-      }
-      return partial();
-    } catch (error) {
-      throw this.classify(error, { signal, call, baseUrl: this.options.provider.baseUrl, partial: partial() });
-    } finally {
-      call.dispose();
-    }
-  }
-
-  private classify(error: unknown, context: FailureContext): ProviderError {
-    if (error instanceof ProviderError) return error;
-    const stopped = stoppedByUs(context);
-    if (stopped) return stopped;
-    const { baseUrl, partial } = context;
-    if (error instanceof OpenAI.APIUserAbortError) {
-      return new ProviderError('cancelled', 'The request was cancelled.', undefined, partial);
-    }
-    if (error instanceof OpenAI.APIConnectionTimeoutError) {
-      return new ProviderError('timeout', `No answer within ${this.options.timeoutMs} ms (coderoute.request.timeoutSeconds).`, undefined, partial);
-    }
-    if (error instanceof OpenAI.APIConnectionError) {
-      return new ProviderError('connection', `Could not connect to ${baseUrl} (${rootCause(error)}).`, undefined, partial);
-    }
-    if (error instanceof OpenAI.APIError && error.status === undefined) {
-      // An `error` event inside a 200 stream: the service failed after accepting the request.
-      const type = String((error.error as { type?: unknown } | undefined)?.type ?? '');
-      const kind: ProviderErrorKind = /rate|quota/i.test(type) ? 'rate-limit' : /invalid|auth|permission/i.test(type) ? 'bad-request' : 'server';
-      return new ProviderError(kind, `The provider reported an error mid-stream: ${apiErrorMessage(error)}`, undefined, partial);
-    }
-    if (error instanceof OpenAI.APIError && typeof error.status === 'number') {
-      const kind = kindForStatus(error.status);
-      const message = kind === 'redirect' ? redirectMessage(baseUrl, error.status) : apiErrorMessage(error);
-      return new ProviderError(kind, message, error.status, partial, parseRetryAfter(error.headers, Date.now()));
-    }
-    return droppedMidAnswer(error, context) ?? unreadable(error, partial);
+      onText,
+      signal,
+    );
   }
 }

@@ -1,5 +1,6 @@
 import type { HttpProviderConfig, Settings } from '../config/settingsSchema';
-import { ProviderError, type ChatProvider } from './chatProvider';
+import { AnthropicChatProvider } from './anthropicChatProvider';
+import type { ChatProvider } from './chatProvider';
 import { OpenAIChatProvider } from './openaiChatProvider';
 
 /** The three timeouts of a call, from the `coderoute.request.*` settings. */
@@ -17,8 +18,6 @@ export function httpChatProvider(provider: HttpProviderConfig, apiKey: string | 
     case 'openai':
       return new OpenAIChatProvider({ provider, apiKey, ...callTimeouts(request) });
     case 'anthropic':
-      return {
-        streamChat: () => Promise.reject(new ProviderError('bad-request', 'Anthropic providers are not supported yet.')),
-      };
+      return new AnthropicChatProvider({ provider, apiKey, ...callTimeouts(request) });
   }
 }

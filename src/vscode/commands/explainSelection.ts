@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { runChat, type Attempt } from '../../core/actions/runChatAttempt';
-import { directiveRefusal, readFileDirectives } from '../../core/policy/fileDirectives';
+import { directiveRefusal, privacyOf, readFileDirectives } from '../../core/policy/fileDirectives';
 import type { ProviderErrorKind } from '../../core/providers/chatProvider';
 import { buildExplainMessages } from '../../core/prompts/explainPrompt';
 import { findExplainTarget, type ExplainTarget } from '../../core/prompts/explainTarget';
@@ -41,7 +41,9 @@ function footerFor(attempt: Attempt, decision: RouteDecision): string {
   const tokens = `${attempt.inputTokens} in / ${attempt.outputTokens} out tokens${attempt.usageEstimated ? ' (estimated)' : ''}`;
   const seconds = (attempt.latencyMs / 1000).toFixed(1);
   const status = attempt.status === 'ok' ? '' : attempt.status === 'cancelled' ? ' · cancelled' : ` · failed (${attempt.errorKind})`;
-  return `_${attempt.modelId} via ${attempt.providerId} · ${tokens} · ${seconds} s${status}_  \n_${decision.reason}_`;
+  const premium =
+    attempt.premiumRequests === undefined ? '' : ` · ${attempt.premiumRequests} premium request${attempt.premiumRequests === 1 ? '' : 's'}`;
+  return `_${attempt.modelId} via ${attempt.providerId} · ${tokens}${premium} · ${seconds} s${status}_  \n_${decision.reason}_`;
 }
 
 function errorFor(kind: ProviderErrorKind, decision: RouteDecision): { message: string; actions: ErrorAction[] } {
@@ -93,9 +95,10 @@ export async function explainSelection(ctx: CodeRouteContext): Promise<ExplainCo
   try {
     const request = requestContextFromEditor(editor, 'explain', requestId, ctx.documentTexts);
     const { settings } = ctx.settings.current;
+    const directives = readFileDirectives(request.headerText);
     let decision: RouteDecision;
     try {
-      decision = routeByTask(requestId, 'explain', settings);
+      decision = routeByTask(requestId, 'explain', settings, privacyOf(directives));
     } catch (error) {
       if (!(error instanceof RouteError)) throw error;
       ctx.log.warn(`explain: ${error.message} id=${requestId}`);
@@ -103,7 +106,7 @@ export async function explainSelection(ctx: CodeRouteContext): Promise<ExplainCo
       return { status: 'error', requestId, errorKind: 'config' };
     }
     const { model, provider } = decision.chosen;
-    const refusal = directiveRefusal(readFileDirectives(request.headerText), decision);
+    const refusal = directiveRefusal(directives, decision);
     if (refusal) {
       ctx.log.info(`explain: blocked by a file directive id=${requestId}`);
       void vscode.window.showWarningMessage(refusal);
@@ -154,7 +157,11 @@ export async function explainSelection(ctx: CodeRouteContext): Promise<ExplainCo
     outcome.attempts.forEach((attempt) => ctx.history.record(attempt, Date.now()));
     const base = { requestId, modelId: model.id, documentUri: document.uri.toString(), difficulty: classification.difficulty };
     if (outcome.error && last.status === 'error') {
-      const { message, actions } = errorFor(outcome.error.kind, decision);
+      // VS Code's language models have no URL or key to check: their errors say what to do instead.
+      const { message, actions } =
+        settings.providers.find((p) => p.id === last.providerId)?.kind === 'vscode-lm'
+          ? { message: outcome.error.message, actions: [OPEN_LOG] }
+          : errorFor(outcome.error.kind, decision);
       showUserError(message, ...actions);
       return { ...base, status: 'error', errorKind: outcome.error.kind };
     }

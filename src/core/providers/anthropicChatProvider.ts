@@ -1,0 +1,226 @@
+import {
+  Anthropic,
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+  type ClientOptions,
+} from '@anthropic-ai/sdk';
+import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
+import {
+  ProviderError,
+  estimateMessagesTokens,
+  estimateTokens,
+  type ChatMessage,
+  type ChatProvider,
+  type ChatRequest,
+  type ChatResult,
+  type ProviderErrorKind,
+} from './chatProvider';
+import type { OpenAIChatOptions } from './openaiChatProvider';
+import { droppedMidAnswer, kindForStatus, redirectMessage, rootCause, stoppedByUs, unreadable, type FailureContext } from './providerErrors';
+import { parseRetryAfter } from './retryPolicy';
+import { guardCall, type CallTimeouts } from './transport';
+
+/** Every HTTP provider takes the same options: its settings entry, its key and the call's timeouts. */
+export type AnthropicChatOptions = OpenAIChatOptions;
+
+/** The `error.type` of an Anthropic error body (or `error` stream event), as the router's error class. */
+const KIND_FOR_ERROR_TYPE: Readonly<Record<string, ProviderErrorKind>> = {
+  invalid_request_error: 'bad-request',
+  authentication_error: 'auth',
+  permission_error: 'forbidden',
+  billing_error: 'forbidden',
+  not_found_error: 'not-found',
+  request_too_large: 'too-large',
+  rate_limit_error: 'rate-limit',
+  // Busy or failing for a moment: worth another try while nothing has reached the user.
+  overloaded_error: 'server',
+  api_error: 'server',
+  timeout_error: 'server',
+};
+
+/**
+ * The SDK client with every source of settings but ours shut off. Left to itself the SDK reads
+ * ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN, ANTHROPIC_BASE_URL, ANTHROPIC_CUSTOM_HEADERS, profiles
+ * and workload-identity tokens from the environment and the disk; any of them would send a
+ * credential or extra headers that the user never configured for this provider.
+ */
+class SettingsOnlyAnthropic extends Anthropic {
+  constructor(options: ClientOptions) {
+    super(options);
+    // The base constructor merges ANTHROPIC_CUSTOM_HEADERS into its copy of the options; put back ours.
+    // `withOptions()` clones come through here too, so they are cleaned the same way.
+    (this as unknown as { _options: ClientOptions })._options.defaultHeaders = options.defaultHeaders;
+  }
+
+  // The key from settings is the only credential: never a profile or token found on this machine.
+  protected override _shouldResolveDefaultCredentials(): boolean {
+    return false;
+  }
+}
+
+/**
+ * The Messages API has no system role: system text goes in `system`, and the conversation must
+ * alternate, so consecutive messages of one role are joined.
+ */
+export function toAnthropicMessages(messages: readonly ChatMessage[]): { system: string | undefined; messages: MessageParam[] } {
+  const system = messages.filter((m) => m.role === 'system').map((m) => m.content);
+  const turns: { role: 'user' | 'assistant'; content: string }[] = [];
+  for (const { role, content } of messages) {
+    if (role === 'system') continue;
+    const last = turns[turns.length - 1];
+    if (last?.role === role) last.content += `\n\n${content}`;
+    else turns.push({ role, content });
+  }
+  return { system: system.length > 0 ? system.join('\n\n') : undefined, messages: turns };
+}
+
+function errorType(error: APIError): string | undefined {
+  if (error.type) return error.type;
+  const body = error.error as { error?: { type?: unknown } } | undefined;
+  return typeof body?.error?.type === 'string' ? body.error.type : undefined;
+}
+
+/**
+ * Anthropic's Messages API through the official SDK. As with every provider, the SDK's retries are
+ * off (the router is the only retry loop) and its transport is the per-call guarded `fetch`.
+ */
+export class AnthropicChatProvider implements ChatProvider {
+  private readonly client: Anthropic;
+
+  constructor(private readonly options: AnthropicChatOptions) {
+    const key = options.provider.auth === 'apiKey' ? options.apiKey : undefined;
+    this.client = new SettingsOnlyAnthropic({
+      baseURL: options.provider.baseUrl,
+      // `null` keeps the SDK from looking for a credential; the key travels in `x-api-key` below,
+      // and `Authorization: null` tells the SDK that sending no bearer token is intended.
+      apiKey: null,
+      authToken: null,
+      webhookKey: null,
+      defaultHeaders: key ? { 'x-api-key': key, Authorization: null } : { Authorization: null },
+      maxRetries: 0,
+      timeout: options.timeoutMs,
+      // Its debug log and its traces could carry prompts and code, whatever the environment asks.
+      logLevel: 'off',
+      openTelemetry: false,
+    });
+  }
+
+  private timeouts(): CallTimeouts {
+    const { timeoutMs: totalMs, connectTimeoutMs, idleTimeoutMs } = this.options;
+    return { totalMs, connectMs: connectTimeoutMs ?? totalMs, idleMs: idleTimeoutMs ?? totalMs };
+  }
+
+  async streamChat(request: ChatRequest, onText: (delta: string) => void, signal: AbortSignal): Promise<ChatResult> {
+    const { provider } = this.options;
+    let text = '';
+    let finishReason: string | undefined;
+    // What the server counted, each side kept apart: a stream cut before `message_delta` has
+    // reported its input but not its output.
+    let inputTokens: number | undefined;
+    let outputTokens: number | undefined;
+    const result = (): ChatResult => ({
+      text,
+      finishReason,
+      usage: {
+        inputTokens: inputTokens ?? estimateMessagesTokens(request.messages),
+        outputTokens: outputTokens ?? estimateTokens(text),
+        estimated: inputTokens === undefined || outputTokens === undefined,
+      },
+    });
+    if (provider.auth === 'apiKey' && !this.options.apiKey) {
+      throw new ProviderError('auth', `No API key is set for ${provider.id}.`, undefined, result());
+    }
+    const { system, messages } = toAnthropicMessages(request.messages);
+    // Each call gets its own transport: its timers, and redirects refused.
+    const call = guardCall(this.timeouts());
+    const context = (): FailureContext => ({ signal, call, baseUrl: provider.baseUrl, partial: result() });
+    try {
+      const stream = await this.client.withOptions({ fetch: call.fetch }).messages.create(
+        {
+          model: request.model,
+          system,
+          messages,
+          max_tokens: request.maxOutputTokens,
+          // No `temperature`: the Messages API of this SDK takes no sampling parameters.
+          stream: true,
+        },
+        { signal },
+      );
+      let events = 0;
+      let stopped = false;
+      for await (const event of stream) {
+        events++;
+        switch (event.type) {
+          case 'message_start': {
+            const usage = event.message.usage;
+            if (usage) {
+              // Cached prompt tokens are reported apart from `input_tokens`; they were still read.
+              inputTokens = usage.input_tokens + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
+            }
+            break;
+          }
+          case 'content_block_delta':
+            if (event.delta.type === 'text_delta' && event.delta.text) {
+              text += event.delta.text;
+              onText(event.delta.text);
+            }
+            break;
+          case 'message_delta':
+            if (event.delta.stop_reason) finishReason = event.delta.stop_reason;
+            // `output_tokens` is the running total, not an increment.
+            if (typeof event.usage?.output_tokens === 'number') outputTokens = event.usage.output_tokens;
+            break;
+          case 'message_stop':
+            stopped = true;
+            break;
+        }
+      }
+      // The SDK ends the iteration quietly when aborted (cancelled or timed out); that answer is not complete.
+      const ours = stoppedByUs(context());
+      if (ours) throw ours;
+      // A login page or proxy error served with status 200 parses as a stream with no events.
+      if (events === 0) {
+        throw new ProviderError('bad-response', `${provider.baseUrl} answered without an event stream; check the base URL.`, undefined, result());
+      }
+      if (!stopped) {
+        throw new ProviderError('connection', `The connection to ${provider.baseUrl} ended before the answer was complete.`, undefined, result());
+      }
+      return result();
+    } catch (error) {
+      throw this.classify(error, context());
+    } finally {
+      call.dispose();
+    }
+  }
+
+  private classify(error: unknown, context: FailureContext): ProviderError {
+    if (error instanceof ProviderError) return error;
+    const stopped = stoppedByUs(context);
+    if (stopped) return stopped;
+    const { baseUrl, partial } = context;
+    if (error instanceof APIUserAbortError) {
+      return new ProviderError('cancelled', 'The request was cancelled.', undefined, partial);
+    }
+    if (error instanceof APIConnectionTimeoutError) {
+      return new ProviderError('timeout', `No answer within ${this.options.timeoutMs} ms (coderoute.request.timeoutSeconds).`, undefined, partial);
+    }
+    if (error instanceof APIConnectionError) {
+      return new ProviderError('connection', `Could not connect to ${baseUrl} (${rootCause(error)}).`, undefined, partial);
+    }
+    if (error instanceof APIError) {
+      const type = errorType(error);
+      const detail = error.apiMessage ?? error.message;
+      if (error.status === undefined) {
+        // An `error` event inside a 200 stream: the service failed after accepting the request.
+        const kind = (type && KIND_FOR_ERROR_TYPE[type]) || 'server';
+        return new ProviderError(kind, `The provider reported an error mid-stream: ${type ?? 'error'}: ${detail}`, undefined, partial);
+      }
+      const kind = kindForStatus(error.status);
+      const message = kind === 'redirect' ? redirectMessage(baseUrl, error.status) : `HTTP ${error.status}: ${detail}`;
+      return new ProviderError(kind, message, error.status, partial, parseRetryAfter(error.headers, Date.now()));
+    }
+    return droppedMidAnswer(error, context) ?? unreadable(error, partial);
+  }
+}
