@@ -67,6 +67,14 @@ const bundles = [
     plugins: [reporter('webview')],
   },
   {
+    // The real tokenizer runs in a worker thread, so loading its vocabulary never blocks the host.
+    ...common,
+    ...nodeBundle,
+    entryPoints: { tokenizerWorker: 'src/core/tokens/tokenizerWorker.ts' },
+    outdir: 'dist',
+    plugins: [reporter('tokenizer worker')],
+  },
+  {
     ...common,
     ...nodeBundle,
     entryPoints: { cli: 'src/cli/main.ts' },

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { runChatAttempt } from '../core/actions/runChatAttempt';
+import { runChat } from '../core/actions/runChatAttempt';
+import { ProviderError } from '../core/providers/chatProvider';
 import { TreeSitterLoader } from '../core/classify/treeSitterLoader';
 import { parseSettings, type ParsedSettings, type SettingKey } from '../core/config/settingsSchema';
 import { TASKS, type DiagnosticInfo, type RequestContext, type Task } from '../core/context/requestContext';
@@ -11,6 +12,7 @@ import { Classifier } from '../core/classify/classifier';
 import type { Logger } from '../core/log/logger';
 import { DIRECTIVE_HEADER_LINES, directiveRefusal, privacyOf, readFileDirectives } from '../core/policy/fileDirectives';
 import { httpChatProvider } from '../core/providers/providerFactory';
+import { WorkerTokenCounter } from '../core/tokens/workerTokenCounter';
 import { buildExplainMessages } from '../core/prompts/explainPrompt';
 import { findExplainTarget } from '../core/prompts/explainTarget';
 import { RouteError, routeByTask } from '../core/route/routeDecision';
@@ -87,9 +89,9 @@ async function explain(file: string, line: number, languageId: string | undefine
   if (refusal) throw new UsageError(refusal.replace(/`/g, ''));
   const { provider } = decision.chosen;
   if (provider.kind === 'vscode-lm') throw new UsageError(`${decision.chosen.model.id} is a VS Code language model; it can only be used inside VS Code`);
-  const apiKey = process.env[`CODEROUTE_API_KEY_${provider.id.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`];
-  if (provider.auth === 'apiKey' && !apiKey) {
-    throw new UsageError(`set CODEROUTE_API_KEY_${provider.id.toUpperCase().replace(/[^A-Z0-9]/g, '_')} to the key for ${provider.id}`);
+  const keyVariable = (providerId: string) => `CODEROUTE_API_KEY_${providerId.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+  if (provider.auth === 'apiKey' && !process.env[keyVariable(provider.id)]) {
+    throw new UsageError(`set ${keyVariable(provider.id)} to the key for ${provider.id}`);
   }
   const position = { line: Math.max(0, line - 1), character: 0 };
   const ctx: RequestContext = {
@@ -113,15 +115,22 @@ async function explain(file: string, line: number, languageId: string | undefine
   const target = findExplainTarget(ctx, classification);
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
-  const outcome = await runChatAttempt({
+  const tokens = new WorkerTokenCounter({ script: path.join(__dirname, 'tokenizerWorker.js'), logger });
+  const outcome = await runChat({
     decision,
     messages: buildExplainMessages(ctx, target),
     maxOutputTokens: settings.settings.request.maxOutputTokens,
-    provider: httpChatProvider(provider, apiKey, settings.settings.request),
+    providerFor: (routed) => {
+      if (routed.provider.kind === 'vscode-lm') {
+        return { streamChat: () => Promise.reject(new ProviderError('not-found', `${routed.model.id} can only be used inside VS Code.`)) };
+      }
+      return httpChatProvider(routed.provider, process.env[keyVariable(routed.provider.id)], settings.settings.request);
+    },
     onText: (delta) => process.stdout.write(delta),
     signal: controller.signal,
     logger,
-  });
+    tokens,
+  }).finally(() => tokens.dispose());
   process.stdout.write('\n');
   if (outcome.error) {
     process.stderr.write(`coderoute: ${outcome.error.message}\n`);

@@ -2,6 +2,8 @@ import * as vscode from 'vscode';
 import { AttemptHistory } from '../core/actions/attemptHistory';
 import { Classifier } from '../core/classify/classifier';
 import { TreeSitterLoader } from '../core/classify/treeSitterLoader';
+import { ProviderHealth } from '../core/providers/health/providerHealth';
+import { WorkerTokenCounter } from '../core/tokens/workerTokenCounter';
 import { DocumentTexts } from './documentTexts';
 import { clearApiKey, setApiKey } from './commands/apiKeyCommands';
 import { classifyAtCursor } from './commands/classifyAtCursor';
@@ -19,9 +21,13 @@ export class CodeRouteContext implements vscode.Disposable {
   readonly settings: SettingsReader;
   readonly apiKeys: ApiKeyStore;
   readonly treeSitter: TreeSitterLoader;
+  /** The real tokenizer, in a worker thread, for usage a provider did not report. */
+  readonly tokenCounter: WorkerTokenCounter;
   readonly classifier: Classifier;
   readonly documentTexts = new DocumentTexts();
   readonly history = new AttemptHistory();
+  /** Endpoint health and load, shared by every request of this window. */
+  readonly providerHealth = new ProviderHealth();
   readonly explainDocuments: ExplainDocumentProvider;
   private readonly requestsPanel: RequestsPanel;
   private readonly disposables: vscode.Disposable[] = [];
@@ -36,6 +42,7 @@ export class CodeRouteContext implements vscode.Disposable {
     this.treeSitter = new TreeSitterLoader(vscode.Uri.joinPath(extension.extensionUri, 'dist', 'wasm').fsPath, log);
     this.classifier = new Classifier(this.treeSitter, log);
     this.own({ dispose: () => (this.classifier.dispose(), this.treeSitter.dispose()) });
+    this.tokenCounter = this.own(new WorkerTokenCounter({ script: vscode.Uri.joinPath(extension.extensionUri, 'dist', 'tokenizerWorker.js').fsPath, logger: log }));
     this.explainDocuments = this.own(new ExplainDocumentProvider());
     this.requestsPanel = this.own(new RequestsPanel(extension.extensionUri, this.history));
 

@@ -73,6 +73,11 @@ describe('AnthropicChatProvider against the loopback mock server', () => {
     assert.deepEqual(body.messages, [{ role: 'user', content: 'Explain `x + 1`.' }]);
   });
 
+  it('accepts a base URL written with /v1, as for OpenAI-compatible providers', async () => {
+    await make({ baseUrl: server.baseUrl }).streamChat(request, () => undefined, never());
+    assert.equal(server.requests[0].path, '/v1/messages');
+  });
+
   it('gathers every system message into `system` and joins consecutive messages of one role', async () => {
     const messages: ChatRequest['messages'] = [
       { role: 'system', content: 'Be brief.' },
@@ -117,6 +122,7 @@ describe('AnthropicChatProvider against the loopback mock server', () => {
     const error = await failure(make({}, null).streamChat(request, () => undefined, never()));
     assert.equal(error.kind, 'auth');
     assert.match(error.message, /No API key is set for claude/);
+    assert.equal(error.partial, undefined, 'a call never made costs nothing');
     assert.equal(server.requests.length, 0);
   });
 

@@ -25,6 +25,7 @@ describe('extension package contents (.vscodeignore allow-list)', () => {
     const needed = [
       path.posix.normalize(pkg.main),
       'dist/webview/requestsPanel.js',
+      'dist/tokenizerWorker.js',
       'media/requestsPanel.css',
       ...pkg.contributes.grammars.map((g) => path.posix.normalize(g.path)),
       ...[TREE_SITTER_RUNTIME_FILE, ...GRAMMAR_FILE_NAMES].map((f) => `dist/wasm/${f}`),

@@ -53,7 +53,8 @@ describe('runChatAttempt', () => {
     const provider: ChatProvider = {
       async streamChat(_request, onText) {
         onText('partial');
-        throw new ProviderError('server', 'HTTP 500: boom', 500, {
+        // An error event in the middle of a 200 stream: no HTTP status, text already produced.
+        throw new ProviderError('server', 'The provider reported an error mid-stream: boom', undefined, {
           text: 'partial',
           usage: { inputTokens: 7, outputTokens: 2, estimated: true },
         });
@@ -72,6 +73,52 @@ describe('runChatAttempt', () => {
     assert.equal(lines[0].level, 'warn');
     assert.match(lines[0].message, /status=error error=server in=7 out=2 \(estimated\)/);
     assert.ok(!lines.some((l) => l.message.includes('SECRET_CODE_MARKER')));
+  });
+
+  it('charges nothing for a call the service refused with an HTTP error', async () => {
+    const provider: ChatProvider = {
+      streamChat: () =>
+        Promise.reject(new ProviderError('rate-limit', 'HTTP 429: slow down', 429, { text: '', usage: { inputTokens: 40, outputTokens: 0, estimated: true } })),
+    };
+    const out = await runChatAttempt({
+      decision, messages, maxOutputTokens: 100, provider, onText: () => undefined, signal: new AbortController().signal, logger: recordingLogger().logger,
+    });
+    assert.deepEqual([out.attempt.inputTokens, out.attempt.outputTokens, out.attempt.usageEstimated], [0, 0, false]);
+  });
+
+  it('replaces a rough estimate with the tokenizer count of the prompt and of the text produced', async () => {
+    const provider: ChatProvider = {
+      async streamChat(_request, onText) {
+        onText('four words of answer');
+        return { text: 'four words of answer', usage: { inputTokens: 999, outputTokens: 999, estimated: true } };
+      },
+    };
+    const seen: string[][] = [];
+    const tokens = { name: 'test tokenizer', count: async (texts: readonly string[]) => (seen.push([...texts]), texts.map((t) => t.split(' ').length)) };
+    const out = await runChatAttempt({
+      decision, messages, maxOutputTokens: 100, provider, onText: () => undefined, signal: new AbortController().signal, logger: recordingLogger().logger, tokens,
+    });
+    assert.deepEqual(seen, [[...messages.map((m) => m.content), 'four words of answer']]);
+    assert.equal(out.attempt.outputTokens, 4);
+    assert.equal(out.attempt.inputTokens, messages.reduce((sum, m) => sum + m.content.split(' ').length + 4, 0));
+    assert.equal(out.attempt.usageEstimated, true);
+    assert.equal(out.attempt.usageEstimatedBy, 'test tokenizer');
+  });
+
+  it('keeps the usage a provider reported, and a count made by the model itself', async () => {
+    const counted: string[] = [];
+    const tokens = { name: 't', count: async (texts: readonly string[]) => (counted.push(...texts), texts.map(() => 1)) };
+    for (const usage of [
+      { inputTokens: 11, outputTokens: 3, estimated: false },
+      { inputTokens: 12, outputTokens: 4, estimated: true, estimatedBy: 'model' as const },
+    ]) {
+      const provider: ChatProvider = { streamChat: async () => ({ text: 'x', usage }) };
+      const out = await runChatAttempt({
+        decision, messages, maxOutputTokens: 100, provider, onText: () => undefined, signal: new AbortController().signal, logger: recordingLogger().logger, tokens,
+      });
+      assert.deepEqual([out.attempt.inputTokens, out.attempt.outputTokens], [usage.inputTokens, usage.outputTokens]);
+    }
+    assert.deepEqual(counted, []);
   });
 
   it('turns an unexpected exception into a bad-response attempt instead of throwing', async () => {

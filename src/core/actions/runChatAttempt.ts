@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger';
+import { inputTokensFrom, messageTexts, type TokenCounter } from '../tokens/tokenCounter';
 import { allowedFor } from '../policy/privacy';
 import { acquireEndpoint, type EndpointLease } from '../providers/health/endpointHealth';
 import { ProviderHealth } from '../providers/health/providerHealth';
@@ -25,6 +26,8 @@ export interface Attempt {
   inputTokens: number;
   outputTokens: number;
   usageEstimated: boolean;
+  /** How estimated tokens were counted: a tokenizer's name, or absent for the rough character estimate. */
+  usageEstimatedBy?: string;
   latencyMs: number;
   /** Time to the first streamed text, when any arrived. */
   firstTextMs?: number;
@@ -47,14 +50,37 @@ export interface ChatAttemptInput {
   signal: AbortSignal;
   logger: Logger;
   now?: () => number;
+  /** Counts tokens the provider did not report (the real tokenizer); without it the rough estimate stays. */
+  tokens?: TokenCounter;
 }
 
 function formatAttempt(a: Attempt): string {
-  const tokens = `in=${a.inputTokens} out=${a.outputTokens}${a.usageEstimated ? ' (estimated)' : ''}`;
+  const how = a.usageEstimatedBy ? ` by ${a.usageEstimatedBy}` : '';
+  const tokens = `in=${a.inputTokens} out=${a.outputTokens}${a.usageEstimated ? ` (estimated${how})` : ''}`;
   const ttft = a.firstTextMs === undefined ? '' : ` first=${Math.round(a.firstTextMs)}ms`;
   const error = a.errorKind ? ` error=${a.errorKind}` : '';
   const premium = a.premiumRequests === undefined ? '' : ` premium=${a.premiumRequests}`;
   return `${a.task} model=${a.modelId} provider=${a.providerId} status=${a.status}${error} ${tokens}${premium} latency=${Math.round(a.latencyMs)}ms${ttft} id=${a.requestId}`;
+}
+
+/**
+ * Replaces the provider's rough estimate (about four characters a token) with the real
+ * tokenizer's count of the prompt and of the text produced. A counter that fails leaves the rough
+ * estimate, still marked estimated.
+ */
+async function recount(outcome: AttemptResult, input: ChatAttemptInput): Promise<void> {
+  const usage = outcome.result?.usage ?? outcome.error?.partial?.usage;
+  if (!usage || usage.estimatedBy === 'model' || !input.tokens) return;
+  const produced = outcome.result?.text ?? outcome.error?.partial?.text ?? '';
+  try {
+    const counts = await input.tokens.count([...messageTexts(input.messages), produced]);
+    const output = counts.pop() ?? 0;
+    outcome.attempt.inputTokens = inputTokensFrom(counts);
+    outcome.attempt.outputTokens = output;
+    outcome.attempt.usageEstimatedBy = input.tokens.name;
+  } catch (error) {
+    input.logger.warn(`token count failed, keeping the rough estimate: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 /**
@@ -101,7 +127,8 @@ export async function runChatAttempt(input: ChatAttemptInput): Promise<AttemptRe
       caught instanceof ProviderError
         ? caught
         : new ProviderError('bad-response', caught instanceof Error ? caught.message : String(caught));
-    const usage = error.partial?.usage;
+    // A service that answered with an HTTP error did no work on the prompt and bills nothing.
+    const usage = error.status !== undefined ? { inputTokens: 0, outputTokens: 0, estimated: false } : error.partial?.usage;
     outcome = {
       error,
       attempt: {
@@ -117,6 +144,7 @@ export async function runChatAttempt(input: ChatAttemptInput): Promise<AttemptRe
       },
     };
   }
+  if (outcome.attempt.usageEstimated && input.tokens) await recount(outcome, input);
   const line = formatAttempt(outcome.attempt);
   if (outcome.attempt.status === 'error') input.logger.warn(`${line}: ${outcome.error?.message ?? ''}`);
   else input.logger.info(line);

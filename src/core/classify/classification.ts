@@ -69,5 +69,12 @@ export interface Classification {
   /** One line a user can read. */
   reason: string;
   features: Features;
-  timings: { parseMs: number; classifyMs: number };
+  timings: {
+    parseMs: number;
+    classifyMs: number;
+    /** How the tree was had: reused as is, edited and reparsed, parsed afresh, abandoned at the cap, or not at all. */
+    parse: ParseKind;
+  };
 }
+
+export type ParseKind = 'reused' | 'incremental' | 'fresh' | 'capped' | 'none';

@@ -2,7 +2,7 @@ import type { Parser, Tree } from 'web-tree-sitter';
 import type { RequestContext } from '../context/requestContext';
 import { lineAtOffset } from '../context/textOffsets';
 import type { Logger } from '../log/logger';
-import type { Classification, ClassifyMode, Features, UnitInfo } from './classification';
+import type { Classification, ClassifyMode, Features, ParseKind, UnitInfo } from './classification';
 import { decide, difficultyOf } from './decide';
 import { findEnclosingUnit } from './enclosingUnit';
 import { GUARDS, inspectInput, type InputVerdict } from './inputGuards';
@@ -211,6 +211,7 @@ export class Classifier {
     };
 
     let parseMs = 0;
+    let parse: ParseKind = 'none';
     let textOnlyWhy: string | undefined;
     let tree: Tree | undefined;
     if (!this.parser.supports(ctx.languageId)) textOnlyWhy = `no grammar for ${ctx.languageId}`;
@@ -219,6 +220,7 @@ export class Classifier {
     else {
       const parsed = await this.treeFor(ctx, window);
       parseMs = parsed.parseMs;
+      parse = parsed.kind;
       tree = parsed.tree;
       if (!tree) textOnlyWhy = parsed.why;
       else if (this.backgroundParse && window.text.length < ctx.text.length) this.startBuild(ctx);
@@ -240,7 +242,7 @@ export class Classifier {
       textOnly: textOnlyWhy !== undefined,
       reason: `${decision.task}: ${decision.why}${where}; ${how}`,
       features,
-      timings: { parseMs: Math.round(parseMs * 1000) / 1000, classifyMs: Math.round((this.now() - started) * 1000) / 1000 },
+      timings: { parseMs: Math.round(parseMs * 1000) / 1000, classifyMs: Math.round((this.now() - started) * 1000) / 1000, parse },
     };
   }
 
@@ -354,25 +356,25 @@ export class Classifier {
   }
 
   /** The window's tree: the cached one, the cached one edited and reparsed, or a fresh parse. */
-  private async treeFor(ctx: RequestContext, window: TextWindow): Promise<{ tree?: Tree; parseMs: number; why?: string }> {
+  private async treeFor(ctx: RequestContext, window: TextWindow): Promise<{ tree?: Tree; parseMs: number; kind: ParseKind; why?: string }> {
     const key = this.keyOf(ctx);
     const background = this.wholeTrees.get(key);
     if (background && background.startLine === window.startLine && window.text.length === ctx.text.length) {
-      if (background.text === window.text) return { tree: background.tree, parseMs: 0 };
+      if (background.text === window.text) return { tree: background.tree, parseMs: 0, kind: 'reused' };
       editTree(background.tree, background, window);
       const reparsed = await this.parser.parse(ctx.languageId, window.text, { oldTree: background.tree, timeCapMs: this.parseTimeCapMs });
       background.tree.delete();
       this.wholeTrees.delete(key);
-      if (!reparsed) return { parseMs: this.parseTimeCapMs, why: `parse exceeded ${this.parseTimeCapMs} ms` };
+      if (!reparsed) return { parseMs: this.parseTimeCapMs, kind: 'capped', why: `parse exceeded ${this.parseTimeCapMs} ms` };
       this.wholeTrees.set(key, { ...background, text: window.text, lineStarts: window.lineStarts, tree: reparsed.tree });
-      return { tree: reparsed.tree, parseMs: reparsed.parseMs };
+      return { tree: reparsed.tree, parseMs: reparsed.parseMs, kind: 'incremental' };
     }
     const cached = this.cache.get(key);
     const whole = window.text.length === ctx.text.length;
     if (cached && cached.startLine === window.startLine && cached.text === window.text) {
       this.cache.delete(key);
       this.cache.set(key, cached);
-      return { tree: cached.tree, parseMs: 0 };
+      return { tree: cached.tree, parseMs: 0, kind: 'reused' };
     }
     let oldTree: Tree | undefined;
     if (cached && cached.startLine === window.startLine && cached.whole === whole) {
@@ -385,10 +387,10 @@ export class Classifier {
         cached.tree.delete();
         this.cache.delete(key);
       }
-      return { parseMs: this.parseTimeCapMs, why: `parse exceeded ${this.parseTimeCapMs} ms` };
+      return { parseMs: this.parseTimeCapMs, kind: 'capped', why: `parse exceeded ${this.parseTimeCapMs} ms` };
     }
     this.install(key, { languageId: ctx.languageId, startLine: window.startLine, text: window.text, lineStarts: window.lineStarts, tree: parsed.tree, whole });
-    return { tree: parsed.tree, parseMs: parsed.parseMs };
+    return { tree: parsed.tree, parseMs: parsed.parseMs, kind: oldTree ? 'incremental' : 'fresh' };
   }
 
   private commonFeatures(ctx: RequestContext, window: TextWindow, cursor: number, hasSelection: boolean, verdict: InputVerdict) {

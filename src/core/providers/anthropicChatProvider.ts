@@ -64,7 +64,7 @@ class SettingsOnlyAnthropic extends Anthropic {
  * The Messages API has no system role: system text goes in `system`, and the conversation must
  * alternate, so consecutive messages of one role are joined.
  */
-export function toAnthropicMessages(messages: readonly ChatMessage[]): { system: string | undefined; messages: MessageParam[] } {
+function toAnthropicMessages(messages: readonly ChatMessage[]): { system: string | undefined; messages: MessageParam[] } {
   const system = messages.filter((m) => m.role === 'system').map((m) => m.content);
   const turns: { role: 'user' | 'assistant'; content: string }[] = [];
   for (const { role, content } of messages) {
@@ -74,6 +74,12 @@ export function toAnthropicMessages(messages: readonly ChatMessage[]): { system:
     else turns.push({ role, content });
   }
   return { system: system.length > 0 ? system.join('\n\n') : undefined, messages: turns };
+}
+
+/** Every prompt token the service read: cached ones are reported apart from `input_tokens`. */
+function promptTokens(usage: { input_tokens: number | null; cache_creation_input_tokens: number | null; cache_read_input_tokens: number | null }): number | undefined {
+  if (typeof usage.input_tokens !== 'number') return undefined;
+  return usage.input_tokens + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
 }
 
 function errorType(error: APIError): string | undefined {
@@ -92,7 +98,8 @@ export class AnthropicChatProvider implements ChatProvider {
   constructor(private readonly options: AnthropicChatOptions) {
     const key = options.provider.auth === 'apiKey' ? options.apiKey : undefined;
     this.client = new SettingsOnlyAnthropic({
-      baseURL: options.provider.baseUrl,
+      // The SDK adds `/v1/messages`; a base URL written with `/v1` (as for OpenAI) would double it.
+      baseURL: options.provider.baseUrl.replace(/\/v1\/?$/, ''),
       // `null` keeps the SDK from looking for a credential; the key travels in `x-api-key` below,
       // and `Authorization: null` tells the SDK that sending no bearer token is intended.
       apiKey: null,
@@ -130,7 +137,8 @@ export class AnthropicChatProvider implements ChatProvider {
       },
     });
     if (provider.auth === 'apiKey' && !this.options.apiKey) {
-      throw new ProviderError('auth', `No API key is set for ${provider.id}.`, undefined, result());
+      // Nothing was sent, so nothing is accounted.
+      throw new ProviderError('auth', `No API key is set for ${provider.id}.`);
     }
     const { system, messages } = toAnthropicMessages(request.messages);
     // Each call gets its own transport: its timers, and redirects refused.
@@ -153,14 +161,10 @@ export class AnthropicChatProvider implements ChatProvider {
       for await (const event of stream) {
         events++;
         switch (event.type) {
-          case 'message_start': {
-            const usage = event.message.usage;
-            if (usage) {
-              // Cached prompt tokens are reported apart from `input_tokens`; they were still read.
-              inputTokens = usage.input_tokens + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
-            }
+          case 'message_start':
+            // Optional in practice: some Anthropic-compatible servers send no usage at all.
+            if (event.message.usage) inputTokens = promptTokens(event.message.usage);
             break;
-          }
           case 'content_block_delta':
             if (event.delta.type === 'text_delta' && event.delta.text) {
               text += event.delta.text;
@@ -169,8 +173,9 @@ export class AnthropicChatProvider implements ChatProvider {
             break;
           case 'message_delta':
             if (event.delta.stop_reason) finishReason = event.delta.stop_reason;
-            // `output_tokens` is the running total, not an increment.
+            // Running totals, not increments.
             if (typeof event.usage?.output_tokens === 'number') outputTokens = event.usage.output_tokens;
+            if (event.usage) inputTokens = promptTokens(event.usage) ?? inputTokens;
             break;
           case 'message_stop':
             stopped = true;

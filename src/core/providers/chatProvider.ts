@@ -16,6 +16,11 @@ export interface TokenUsage {
   outputTokens: number;
   /** True when the provider reported no usage and the numbers are estimates. */
   estimated: boolean;
+  /**
+   * `model`: counted by the model's own tokenizer (VS Code language models), kept as is;
+   * absent: the rough character estimate, which the router replaces with a real tokenizer's count.
+   */
+  estimatedBy?: 'model';
 }
 
 export interface ChatResult {

@@ -131,8 +131,8 @@ export async function explainSelection(ctx: CodeRouteContext): Promise<ExplainCo
     });
 
     // Keys for every provider in the chain, read once; the chain only reaches providers that have one.
-    const chain = [decision.chosen, ...decision.fallbacks];
-    const keys = new Map(await Promise.all(chain.map(async (r) => [r.provider.id, await ctx.apiKeys.get(r.provider.id)] as const)));
+    const providerIds = new Set([decision.chosen, ...decision.fallbacks].flatMap((r) => (r.deployments ?? [r]).map((d) => d.provider.id)));
+    const keys = new Map(await Promise.all([...providerIds].map(async (id) => [id, await ctx.apiKeys.get(id)] as const)));
     const outcome = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `CodeRoute: explaining with ${model.id}…`, cancellable: true },
       async (_progress, token) => {
@@ -146,6 +146,8 @@ export async function explainSelection(ctx: CodeRouteContext): Promise<ExplainCo
             onText: (delta) => document.append(delta),
             signal: abort.signal,
             logger: ctx.log,
+            health: ctx.providerHealth,
+            tokens: ctx.tokenCounter,
           });
         } finally {
           abort.dispose();

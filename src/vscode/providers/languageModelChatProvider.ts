@@ -45,20 +45,26 @@ export class LanguageModelChatProvider implements ChatProvider {
     const source = new vscode.CancellationTokenSource();
     const cancel = () => source.cancel();
     signal.addEventListener('abort', cancel, { once: true });
+    // The user may have cancelled while the model was being looked up.
+    if (signal.aborted) cancel();
     // Counted beside the request, so that the answer does not wait for it.
     const inputTokens = countInput(chat, messages, request.messages);
     let text = '';
     let accepted = false;
-    const result = async (): Promise<ChatResult> => ({
-      text,
-      usage: {
-        inputTokens: await inputTokens,
-        outputTokens: await countText(chat, text),
-        estimated: true,
-      },
-      // A request the model never accepted used none of the user's premium requests.
-      premiumRequests: accepted ? this.options.model.premiumRequests : undefined,
-    });
+    const result = async (): Promise<ChatResult> => {
+      const [input, output] = [await inputTokens, await countText(chat, text)];
+      return {
+        text,
+        usage: {
+          inputTokens: input.tokens,
+          outputTokens: output.tokens,
+          estimated: true,
+          // The model's own count is kept; a rough one is left for the router to recount.
+          ...(input.byModel && output.byModel ? { estimatedBy: 'model' as const } : {}),
+        },
+        premiumRequests: this.options.model.premiumRequests,
+      };
+    };
     try {
       const response = await chat.sendRequest(messages, { justification: JUSTIFICATION }, source.token);
       accepted = true;
@@ -72,7 +78,8 @@ export class LanguageModelChatProvider implements ChatProvider {
       return await result();
     } catch (error) {
       if (error instanceof ProviderError) throw error;
-      throw this.classify(error, request.model, signal, await result());
+      // A request the model refused consumed nothing: no tokens, no premium requests.
+      throw this.classify(error, request.model, signal, accepted ? await result() : undefined);
     } finally {
       signal.removeEventListener('abort', cancel);
       source.dispose();
@@ -147,24 +154,30 @@ export function toLanguageModelMessages(messages: readonly ChatMessage[]): vscod
   );
 }
 
+/** A token count, and whether the model's own tokenizer made it (else the rough estimate did). */
+interface Count {
+  tokens: number;
+  byModel: boolean;
+}
+
 async function countInput(
   chat: vscode.LanguageModelChat,
   messages: readonly vscode.LanguageModelChatMessage[],
   original: readonly ChatMessage[],
-): Promise<number> {
+): Promise<Count> {
   try {
     const counts = await Promise.all(messages.map((m) => chat.countTokens(m)));
-    return counts.reduce((sum, n) => sum + n, 0);
+    return { tokens: counts.reduce((sum, n) => sum + n, 0), byModel: true };
   } catch {
-    return estimateMessagesTokens(original);
+    return { tokens: estimateMessagesTokens(original), byModel: false };
   }
 }
 
-async function countText(chat: vscode.LanguageModelChat, text: string): Promise<number> {
-  if (text.length === 0) return 0;
+async function countText(chat: vscode.LanguageModelChat, text: string): Promise<Count> {
+  if (text.length === 0) return { tokens: 0, byModel: true };
   try {
-    return await chat.countTokens(text);
+    return { tokens: await chat.countTokens(text), byModel: true };
   } catch {
-    return estimateTokens(text);
+    return { tokens: estimateTokens(text), byModel: false };
   }
 }

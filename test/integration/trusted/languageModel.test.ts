@@ -132,7 +132,7 @@ describe('VS Code language models (vscode.lm)', () => {
     assert.ok(sent.options?.justification, 'the consent prompt says why CodeRoute asks');
     assert.ok(sent.token, 'the request carries a cancellation token');
     // The model's own tokenizer (one token a word here); the API reports no usage.
-    assert.deepEqual(result.usage, { inputTokens: 11, outputTokens: 4, estimated: true });
+    assert.deepEqual(result.usage, { inputTokens: 11, outputTokens: 4, estimated: true, estimatedBy: 'model' });
     assert.equal(result.premiumRequests, 0.33, 'the multiplier from coderoute.models');
   });
 
@@ -145,6 +145,7 @@ describe('VS Code language models (vscode.lm)', () => {
     assert.equal(result.text, 'Done.');
     assert.equal(model.received.length, 1);
     assert.equal(result.usage.estimated, true);
+    assert.equal(result.usage.estimatedBy, undefined, 'a rough estimate, for the router to recount');
     assert.ok(result.usage.inputTokens > 0 && result.usage.outputTokens > 0, JSON.stringify(result.usage));
     assert.equal(result.premiumRequests, undefined, 'no multiplier configured');
   });
@@ -186,7 +187,7 @@ describe('VS Code language models (vscode.lm)', () => {
       const error = await failureOf(provider.streamChat(request('fake'), () => {}, new AbortController().signal));
       assert.equal(error.kind, kind, reject.code);
       assert.match(error.message, message);
-      assert.equal(error.partial?.premiumRequests, undefined, 'a refused request uses no premium requests');
+      assert.equal(error.partial, undefined, 'a refused request uses no tokens and no premium requests');
     }
     const broken = new FakeChatModel('fake', 'fake', 'Fake', { reject: new Error('socket hang up') });
     const provider = new LanguageModelChatProvider({ model: { id: 'lm' }, selectModels: selectorOf(broken) });
