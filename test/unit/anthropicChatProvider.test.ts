@@ -3,11 +3,12 @@ import { runChat } from '../../src/core/actions/runChatAttempt';
 import { parseSettings, type HttpProviderConfig, type SettingKey } from '../../src/core/config/settingsSchema';
 import { silentLogger } from '../../src/core/log/logger';
 import { AnthropicChatProvider } from '../../src/core/providers/anthropicChatProvider';
-import { ProviderError, estimateMessagesTokens, estimateTokens, type ChatRequest } from '../../src/core/providers/chatProvider';
+import { type ProviderError, estimateMessagesTokens, estimateTokens, type ChatRequest } from '../../src/core/providers/chatProvider';
 import { httpChatProvider } from '../../src/core/providers/providerFactory';
 import { routeByTask } from '../../src/core/route/routeDecision';
 import { MockLlmServer, countTokens } from '../mock/mockLlmServer';
 import { httpProvider } from '../support/httpProvider';
+import { cancelAtSecondPiece, failure, until } from '../support/providerCalls';
 
 const request: ChatRequest = {
   model: 'claude-mock',
@@ -19,16 +20,6 @@ const request: ChatRequest = {
 };
 /** The input tokens the mock counts for `request` (system and messages, as the real service does). */
 const serverInputTokens = countTokens('Be brief.\nExplain `x + 1`.');
-
-async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ProviderError, `expected a ProviderError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the call to fail');
-}
 
 const never = () => new AbortController().signal;
 
@@ -253,24 +244,12 @@ describe('AnthropicChatProvider against the loopback mock server', () => {
 
   it('stops at once when cancelled mid-stream, closes the connection and keeps what was produced', async () => {
     server.enqueue({ kind: 'reply', text: 'one two three four five six seven eight', chunks: 8, chunkDelayMs: 150 });
-    const controller = new AbortController();
-    const seen: string[] = [];
-    const error = await failure(
-      make().streamChat(
-        request,
-        (delta) => {
-          seen.push(delta);
-          if (seen.length === 2) controller.abort();
-        },
-        controller.signal,
-      ),
-    );
+    const { error, seen } = await cancelAtSecondPiece((onText, signal) => make().streamChat(request, onText, signal));
     assert.equal(error.kind, 'cancelled');
     assert.equal(error.partial?.text, seen.join(''));
     assert.equal(error.partial?.usage.inputTokens, serverInputTokens, 'the prompt the server counted is still accounted');
     assert.ok((error.partial?.usage.outputTokens ?? 0) > 0, 'tokens already produced are still counted');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.equal(server.requests[0].clientAborted, true);
+    assert.ok(await until(() => server.requests[0].clientAborted), 'the server sees the connection close');
   });
 });
 

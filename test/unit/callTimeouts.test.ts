@@ -2,29 +2,14 @@ import * as assert from 'node:assert/strict';
 import { runChat } from '../../src/core/actions/runChatAttempt';
 import type { HttpProviderConfig, ModelConfig } from '../../src/core/config/settingsSchema';
 import { silentLogger } from '../../src/core/log/logger';
-import { ProviderError, type ChatRequest } from '../../src/core/providers/chatProvider';
+import type { ChatRequest } from '../../src/core/providers/chatProvider';
 import { OpenAIChatProvider, type OpenAIChatOptions } from '../../src/core/providers/openaiChatProvider';
 import type { RouteDecision, RoutedModel } from '../../src/core/route/routeDecision';
 import { MockLlmServer } from '../mock/mockLlmServer';
+import { failure, until } from '../support/providerCalls';
 
 const request: ChatRequest = { model: 'mock-small', messages: [{ role: 'user', content: 'Explain `x + 1`.' }], maxOutputTokens: 64 };
 const chunk = (content: string) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
-
-async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ProviderError, `expected a ProviderError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the call to fail');
-}
-
-async function until(check: () => boolean, limitMs: number): Promise<boolean> {
-  const deadline = Date.now() + limitMs;
-  while (!check() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
-  return check();
-}
 
 describe('call timeouts and cancellation on the wire', () => {
   let server: MockLlmServer;

@@ -1,9 +1,10 @@
 import * as assert from 'node:assert/strict';
 import * as net from 'node:net';
 import type { HttpProviderConfig } from '../../src/core/config/settingsSchema';
-import { ProviderError, type ChatRequest } from '../../src/core/providers/chatProvider';
+import { type ProviderError, type ChatRequest } from '../../src/core/providers/chatProvider';
 import { OpenAIChatProvider } from '../../src/core/providers/openaiChatProvider';
 import { MockLlmServer } from '../mock/mockLlmServer';
+import { cancelAtSecondPiece, failure, until } from '../support/providerCalls';
 
 const request: ChatRequest = {
   model: 'mock-small',
@@ -13,16 +14,6 @@ const request: ChatRequest = {
   ],
   maxOutputTokens: 256,
 };
-
-async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ProviderError, `expected a ProviderError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the call to fail');
-}
 
 /** A port on loopback that nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -149,23 +140,11 @@ describe('OpenAIChatProvider against the loopback mock server', () => {
 
   it('stops at once when cancelled mid-stream, closes the connection and keeps what was produced', async () => {
     server.enqueue({ kind: 'reply', text: 'one two three four five six seven eight', chunks: 8, chunkDelayMs: 150 });
-    const controller = new AbortController();
-    const seen: string[] = [];
-    const error = await failure(
-      make().streamChat(
-        request,
-        (delta) => {
-          seen.push(delta);
-          if (seen.length === 2) controller.abort();
-        },
-        controller.signal,
-      ),
-    );
+    const { error, seen } = await cancelAtSecondPiece((onText, signal) => make().streamChat(request, onText, signal));
     assert.equal(error.kind, 'cancelled');
     assert.equal(error.partial?.text, seen.join(''));
     assert.ok((error.partial?.usage.outputTokens ?? 0) > 0, 'tokens already produced are still counted');
     assert.ok((error.partial?.usage.inputTokens ?? 0) > 0);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.equal(server.requests[0].clientAborted, true);
+    assert.ok(await until(() => server.requests[0].clientAborted), 'the server sees the connection close');
   });
 });

@@ -1,8 +1,9 @@
 import * as assert from 'node:assert/strict';
 import type { HttpProviderConfig } from '../../src/core/config/settingsSchema';
-import { ProviderError, type CompletionRequest } from '../../src/core/providers/chatProvider';
+import type { CompletionRequest } from '../../src/core/providers/chatProvider';
 import { OpenAICompletionProvider } from '../../src/core/providers/openaiCompletionProvider';
 import { MockLlmServer } from '../mock/mockLlmServer';
+import { cancelAtSecondPiece, failure } from '../support/providerCalls';
 
 const request: CompletionRequest = {
   model: 'mock-coder',
@@ -12,12 +13,6 @@ const request: CompletionRequest = {
 };
 
 /** The ProviderError the call rejects with. */
-async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  let thrown: unknown;
-  await assert.rejects(promise, (error) => ((thrown = error), error instanceof ProviderError));
-  return thrown as ProviderError;
-}
-
 async function eventually(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
@@ -122,11 +117,8 @@ describe('OpenAICompletionProvider (fill-in-the-middle) against the loopback moc
 
   it('stops when cancelled mid-stream, keeps the partial text, and the server sees the connection close', async () => {
     server.enqueue({ kind: 'reply', text: 'const sum = a + b; return sum;', chunks: 6, chunkDelayMs: 100 });
-    const controller = new AbortController();
-    const seen: string[] = [];
     // Cancel as the second piece arrives, with more still to come.
-    const onText = (delta: string) => void (seen.push(delta) === 2 && controller.abort());
-    const error = await failure(complete({}, onText, controller.signal));
+    const { error, seen } = await cancelAtSecondPiece((onText, signal) => complete({}, onText, signal));
     assert.equal(error.kind, 'cancelled');
     assert.equal(error.partial?.text, seen.join(''));
     assert.ok(seen.join('').length > 0);

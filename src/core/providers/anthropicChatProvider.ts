@@ -18,7 +18,7 @@ import {
   type ProviderErrorKind,
 } from './chatProvider';
 import type { OpenAIChatOptions } from './openaiChatProvider';
-import { droppedMidAnswer, kindForStatus, redirectMessage, rootCause, stoppedByUs, unreadable, type FailureContext } from './providerErrors';
+import { commonFailure, droppedMidAnswer, kindForStatus, redirectMessage, stoppedByUs, unreadable, type FailureContext } from './providerErrors';
 import { parseRetryAfter } from './retryPolicy';
 import { guardCall, type CallTimeouts } from './transport';
 
@@ -201,19 +201,9 @@ export class AnthropicChatProvider implements ChatProvider {
   }
 
   private classify(error: unknown, context: FailureContext): ProviderError {
-    if (error instanceof ProviderError) return error;
-    const stopped = stoppedByUs(context);
-    if (stopped) return stopped;
+    const common = commonFailure(error, context, { APIUserAbortError, APIConnectionTimeoutError, APIConnectionError }, this.options.timeoutMs);
+    if (common) return common;
     const { baseUrl, partial } = context;
-    if (error instanceof APIUserAbortError) {
-      return new ProviderError('cancelled', 'The request was cancelled.', undefined, partial);
-    }
-    if (error instanceof APIConnectionTimeoutError) {
-      return new ProviderError('timeout', `No answer within ${this.options.timeoutMs} ms (coderoute.request.timeoutSeconds).`, undefined, partial);
-    }
-    if (error instanceof APIConnectionError) {
-      return new ProviderError('connection', `Could not connect to ${baseUrl} (${rootCause(error)}).`, undefined, partial);
-    }
     if (error instanceof APIError) {
       const type = errorType(error);
       const detail = error.apiMessage ?? error.message;

@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import { ProviderError, estimateTokens, type ChatResult, type ProviderErrorKind } from './chatProvider';
 import type { OpenAIChatOptions } from './openaiChatProvider';
 import { parseRetryAfter } from './retryPolicy';
-import { droppedMidAnswer, kindForStatus, redirectMessage, rootCause, stoppedByUs, unreadable, type FailureContext } from './providerErrors';
+import { commonFailure, droppedMidAnswer, kindForStatus, redirectMessage, stoppedByUs, unreadable, type FailureContext } from './providerErrors';
 import { guardCall, type CallTimeouts } from './transport';
 
 /** What one streamed chunk adds to the answer; each endpoint's chunks carry it in their own fields. */
@@ -106,19 +106,9 @@ export class OpenAIStreamingClient {
   }
 
   private classify(error: unknown, context: FailureContext): ProviderError {
-    if (error instanceof ProviderError) return error;
-    const stopped = stoppedByUs(context);
-    if (stopped) return stopped;
+    const common = commonFailure(error, context, OpenAI, this.options.timeoutMs);
+    if (common) return common;
     const { baseUrl, partial } = context;
-    if (error instanceof OpenAI.APIUserAbortError) {
-      return new ProviderError('cancelled', 'The request was cancelled.', undefined, partial);
-    }
-    if (error instanceof OpenAI.APIConnectionTimeoutError) {
-      return new ProviderError('timeout', `No answer within ${this.options.timeoutMs} ms (coderoute.request.timeoutSeconds).`, undefined, partial);
-    }
-    if (error instanceof OpenAI.APIConnectionError) {
-      return new ProviderError('connection', `Could not connect to ${baseUrl} (${rootCause(error)}).`, undefined, partial);
-    }
     if (error instanceof OpenAI.APIError && error.status === undefined) {
       // An `error` event inside a 200 stream: the service failed after accepting the request.
       const type = String((error.error as { type?: unknown } | undefined)?.type ?? '');

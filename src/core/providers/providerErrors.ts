@@ -60,3 +60,30 @@ export function unreadable(error: unknown, partial: ChatResult): ProviderError {
   const message = error instanceof Error ? error.message : String(error);
   return new ProviderError('bad-response', `The provider's answer could not be read: ${message}`, undefined, partial);
 }
+
+/** The error classes both official SDKs (openai, @anthropic-ai/sdk) throw for transport failures. */
+export interface SdkTransportErrors {
+  APIUserAbortError: abstract new (...args: never[]) => Error;
+  APIConnectionTimeoutError: abstract new (...args: never[]) => Error;
+  APIConnectionError: abstract new (...args: never[]) => Error;
+}
+
+/**
+ * The failures every SDK-backed provider classifies alike, before looking at the service's own
+ * error body: one of ours passed through, the user cancelled or a timer fired, the SDK gave up
+ * waiting, or the connection could not be made. Undefined for anything else.
+ */
+export function commonFailure(error: unknown, context: FailureContext, sdk: SdkTransportErrors, totalMs: number): ProviderError | undefined {
+  if (error instanceof ProviderError) return error;
+  const stopped = stoppedByUs(context);
+  if (stopped) return stopped;
+  const { baseUrl, partial } = context;
+  if (error instanceof sdk.APIUserAbortError) return new ProviderError('cancelled', 'The request was cancelled.', undefined, partial);
+  if (error instanceof sdk.APIConnectionTimeoutError) {
+    return new ProviderError('timeout', `No answer within ${totalMs} ms (coderoute.request.timeoutSeconds).`, undefined, partial);
+  }
+  if (error instanceof sdk.APIConnectionError) {
+    return new ProviderError('connection', `Could not connect to ${baseUrl} (${rootCause(error)}).`, undefined, partial);
+  }
+  return undefined;
+}
