@@ -75,7 +75,8 @@ describe('CodeRoute in a real VS Code (trusted workspace)', () => {
     assert.equal(shown.languageId, 'markdown');
     // The command returns once the stream ends; VS Code applies the last content change asynchronously,
     // so wait for the footer, which is written only after the whole answer.
-    const text = await eventually(() => shown.getText().includes('_mock-small via mock') && shown.getText(), 'the whole streamed answer and its footer');
+    // The first explanation of the session also opens the first Markdown editor: allow a cold start.
+    const text = await eventually(() => shown.getText().includes('_mock-small via mock') && shown.getText(), 'the whole streamed answer and its footer', 30_000);
     assert.match(text, /^# Explain selection in `src\/greeter\.ts` L5/);
     assert.ok(text.includes('It creates an **empty list** of greetings.'));
     assert.match(text, /_mock-small via mock · \d+ in \/ \d+ out tokens · [\d.]+ s_/);
