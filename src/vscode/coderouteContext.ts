@@ -3,6 +3,7 @@ import { AttemptHistory } from '../core/actions/attemptHistory';
 import { Classifier } from '../core/classify/classifier';
 import { TreeSitterLoader } from '../core/classify/treeSitterLoader';
 import { ProviderHealth } from '../core/providers/health/providerHealth';
+import { HttpProviderClients } from '../core/providers/providerFactory';
 import { WorkerTokenCounter } from '../core/tokens/workerTokenCounter';
 import { DocumentTexts } from './documentTexts';
 import { clearApiKey, setApiKey } from './commands/apiKeyCommands';
@@ -28,6 +29,8 @@ export class CodeRouteContext implements vscode.Disposable {
   readonly history = new AttemptHistory();
   /** Endpoint health and load, shared by every request of this window. */
   readonly providerHealth = new ProviderHealth();
+  /** SDK clients kept between requests, per provider, key and timeouts. */
+  readonly providerClients = new HttpProviderClients();
   readonly explainDocuments: ExplainDocumentProvider;
   private readonly requestsPanel: RequestsPanel;
   private readonly disposables: vscode.Disposable[] = [];

@@ -5,6 +5,7 @@ import { silentLogger } from '../../src/core/log/logger';
 import type { ChatRequest } from '../../src/core/providers/chatProvider';
 import { OpenAIChatProvider, type OpenAIChatOptions } from '../../src/core/providers/openaiChatProvider';
 import type { RouteDecision, RoutedModel } from '../../src/core/route/routeDecision';
+import { callFetch } from '../../src/core/providers/transport';
 import { MockLlmServer } from '../mock/mockLlmServer';
 import { failure, until } from '../support/providerCalls';
 
@@ -75,6 +76,11 @@ describe('call timeouts and cancellation on the wire', () => {
     const error = await failure(pending);
     assert.equal(error.kind, 'cancelled');
     assert.ok(await until(() => server.requests[0].clientAborted, 1500), 'the server saw the connection close before its next piece');
+  });
+
+  it('refuses a request that does not name its call, so nothing escapes the timers and the redirect rule', async () => {
+    await assert.rejects(callFetch(server.baseUrl + '/chat/completions', { method: 'POST' }), /outside a guarded call/);
+    assert.equal(server.requests.length, 0);
   });
 
   it('falls back to the next model when the first one times out before any text', async () => {

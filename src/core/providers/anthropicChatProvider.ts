@@ -20,7 +20,7 @@ import {
 import type { OpenAIChatOptions } from './openaiChatProvider';
 import { commonFailure, droppedMidAnswer, kindForStatus, redirectMessage, stoppedByUs, unreadable, type FailureContext } from './providerErrors';
 import { parseRetryAfter } from './retryPolicy';
-import { guardCall, type CallTimeouts } from './transport';
+import { callFetch, guardCall, viaCall, type CallTimeouts } from './transport';
 
 /** Every HTTP provider takes the same options: its settings entry, its key and the call's timeouts. */
 export type AnthropicChatOptions = OpenAIChatOptions;
@@ -50,7 +50,6 @@ class SettingsOnlyAnthropic extends Anthropic {
   constructor(options: ClientOptions) {
     super(options);
     // The base constructor merges ANTHROPIC_CUSTOM_HEADERS into its copy of the options; put back ours.
-    // `withOptions()` clones come through here too, so they are cleaned the same way.
     (this as unknown as { _options: ClientOptions })._options.defaultHeaders = options.defaultHeaders;
   }
 
@@ -108,6 +107,7 @@ export class AnthropicChatProvider implements ChatProvider {
       defaultHeaders: key ? { 'x-api-key': key, Authorization: null } : { Authorization: null },
       maxRetries: 0,
       timeout: options.timeoutMs,
+      fetch: callFetch,
       // Its debug log and its traces could carry prompts and code, whatever the environment asks.
       logLevel: 'off',
       openTelemetry: false,
@@ -145,7 +145,7 @@ export class AnthropicChatProvider implements ChatProvider {
     const call = guardCall(this.timeouts());
     const context = (): FailureContext => ({ signal, call, baseUrl: provider.baseUrl, partial: result() });
     try {
-      const stream = await this.client.withOptions({ fetch: call.fetch }).messages.create(
+      const stream = await this.client.messages.create(
         {
           model: request.model,
           system,
@@ -154,7 +154,7 @@ export class AnthropicChatProvider implements ChatProvider {
           // No `temperature`: the Messages API of this SDK takes no sampling parameters.
           stream: true,
         },
-        { signal },
+        { signal, ...viaCall(call) },
       );
       let events = 0;
       let stopped = false;

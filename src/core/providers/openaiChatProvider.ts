@@ -25,7 +25,7 @@ export class OpenAIChatProvider implements ChatProvider {
   streamChat(request: ChatRequest, onText: (delta: string) => void, signal: AbortSignal): Promise<ChatResult> {
     return this.client.stream(
       {
-        open: (client) =>
+        open: (client, options) =>
           client.chat.completions.create(
             {
               model: request.model,
@@ -35,7 +35,7 @@ export class OpenAIChatProvider implements ChatProvider {
               stream: true,
               stream_options: { include_usage: true },
             },
-            { signal },
+            options,
           ),
         read: (chunk) => ({ usage: chunk.usage, finishReason: chunk.choices?.[0]?.finish_reason, text: chunk.choices?.[0]?.delta?.content }),
         estimateInputTokens: () => estimateMessagesTokens(request.messages),

@@ -16,7 +16,7 @@ export class OpenAICompletionProvider implements CompletionProvider {
   streamCompletion(request: CompletionRequest, onText: (delta: string) => void, signal: AbortSignal): Promise<ChatResult> {
     return this.client.stream(
       {
-        open: (client) =>
+        open: (client, options) =>
           client.completions.create(
             {
               model: request.model,
@@ -28,7 +28,7 @@ export class OpenAICompletionProvider implements CompletionProvider {
               stream: true,
               stream_options: { include_usage: true },
             },
-            { signal },
+            options,
           ),
         read: (chunk) => ({ usage: chunk.usage, finishReason: chunk.choices?.[0]?.finish_reason, text: chunk.choices?.[0]?.text }),
         estimateInputTokens: () => estimateTokens(request.prompt) + estimateTokens(request.suffix ?? ''),

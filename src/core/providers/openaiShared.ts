@@ -3,7 +3,7 @@ import { ProviderError, estimateTokens, type ChatResult, type ProviderErrorKind 
 import type { OpenAIChatOptions } from './openaiChatProvider';
 import { parseRetryAfter } from './retryPolicy';
 import { commonFailure, droppedMidAnswer, kindForStatus, redirectMessage, stoppedByUs, unreadable, type FailureContext } from './providerErrors';
-import { guardCall, type CallTimeouts } from './transport';
+import { callFetch, guardCall, viaCall, type CallTimeouts } from './transport';
 
 /** What one streamed chunk adds to the answer; each endpoint's chunks carry it in their own fields. */
 export interface StreamPiece {
@@ -14,8 +14,8 @@ export interface StreamPiece {
 
 /** One streaming request to an OpenAI-compatible endpoint. */
 export interface OpenAIStreamCall<Chunk> {
-  /** Sends the request with a client that uses this call's transport. */
-  open(client: OpenAI): Promise<AsyncIterable<Chunk>>;
+  /** Sends the request; `options` route it through this call's transport. */
+  open(client: OpenAI, options: { signal: AbortSignal; fetchOptions: never }): Promise<AsyncIterable<Chunk>>;
   read(chunk: Chunk): StreamPiece;
   /** The prompt's tokens, for when the server reports no usage. */
   estimateInputTokens(): number;
@@ -47,6 +47,7 @@ export class OpenAIStreamingClient {
       defaultHeaders: needsKey ? undefined : { Authorization: null },
       maxRetries: 0,
       timeout: options.timeoutMs,
+      fetch: callFetch,
     });
   }
 
@@ -72,7 +73,7 @@ export class OpenAIStreamingClient {
     const call = guardCall(this.timeouts());
     const { baseUrl } = this.options.provider;
     try {
-      const stream = await request.open(this.client.withOptions({ fetch: call.fetch }));
+      const stream = await request.open(this.client, { signal, ...viaCall(call) });
       let events = 0;
       for await (const chunk of stream) {
         events++;

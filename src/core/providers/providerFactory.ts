@@ -21,3 +21,32 @@ export function httpChatProvider(provider: HttpProviderConfig, apiKey: string | 
       return new AnthropicChatProvider({ provider, apiKey, ...callTimeouts(request) });
   }
 }
+
+/**
+ * Provider clients kept between requests: building an SDK client costs more than the rest of a
+ * call's own work, so each (provider, key, timeouts) gets one, reused until any of them changes.
+ * Holds at most `limit` clients, dropping the least recently used.
+ */
+export class HttpProviderClients {
+  private readonly clients = new Map<string, ChatProvider>();
+
+  constructor(private readonly limit = 32) {}
+
+  get(provider: HttpProviderConfig, apiKey: string | undefined, request: Settings['request']): ChatProvider {
+    // The key is part of the identity: a changed key must never reuse a client holding the old one.
+    const id = JSON.stringify([provider, apiKey ?? null, callTimeouts(request)]);
+    let client = this.clients.get(id);
+    if (client) {
+      this.clients.delete(id);
+    } else {
+      client = httpChatProvider(provider, apiKey, request);
+      if (this.clients.size >= this.limit) this.clients.delete(this.clients.keys().next().value as string);
+    }
+    this.clients.set(id, client);
+    return client;
+  }
+
+  clear(): void {
+    this.clients.clear();
+  }
+}

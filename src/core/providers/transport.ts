@@ -100,17 +100,28 @@ export function guardCall(timeouts: CallTimeouts, base: FetchFunction = (input, 
       idleTimer = setTimeout(() => expire('idle', timeouts.idleMs), timeouts.idleMs);
     };
     armIdle();
-    const watched = response.body.pipeThrough(
-      new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, sink) {
+    // A pull-through stream (rather than pipeThrough) keeps the per-chunk cost to one read.
+    const reader = response.body.getReader();
+    const watched = new ReadableStream<Uint8Array>(
+      {
+        async pull(sink) {
+          const { done, value } = await reader.read();
+          if (done) {
+            finish();
+            sink.close();
+            return;
+          }
           armIdle();
-          sink.enqueue(chunk);
+          sink.enqueue(value);
         },
-        flush: finish,
-      }),
-      { signal: controller.signal },
+        cancel(reason) {
+          finish();
+          return reader.cancel(reason);
+        },
+      },
+      { highWaterMark: 0 },
     );
-    // The pipe ends with the controller's abort; make sure the timers stop with it.
+    // An abort errors the underlying body, and with it the next read; the timers stop with it.
     controller.signal.addEventListener('abort', finish, { once: true });
     return new Response(watched, { status: response.status, statusText: response.statusText, headers: response.headers });
   };
@@ -129,6 +140,26 @@ export function guardCall(timeouts: CallTimeouts, base: FetchFunction = (input, 
     },
   };
 }
+
+const CALL = Symbol('coderoute.call');
+
+/**
+ * Per-request SDK options that send the request through `call`'s transport. An SDK client is made
+ * once per provider with `fetch: callFetch`; each request names its call in `fetchOptions`, which
+ * the official SDKs pass on to `fetch` untouched. (Cloning the client per call cost ~0.5 ms.)
+ */
+export function viaCall(call: GuardedCall): { fetchOptions: never } {
+  // `never` fits each SDK's own RequestInit type; the only key is ours.
+  return { fetchOptions: { [CALL]: call } as never };
+}
+
+/** The `fetch` an SDK client is built with: every request goes through the transport its call named. */
+export const callFetch: FetchFunction = (input, init) => {
+  const call = (init as { [CALL]?: GuardedCall } | undefined)?.[CALL];
+  // A request without a call would escape the timeouts and the redirect rule: refuse it.
+  if (!call) return Promise.reject(new Error('CodeRoute: a provider request was made outside a guarded call'));
+  return call.fetch(input, init);
+};
 
 /** The sentence a user reads when a call timed out, naming the setting that sets the limit. */
 export function describeTimeout(timeout: CallTimeout, baseUrl: string): string {

@@ -142,7 +142,7 @@ export async function explainSelection(ctx: CodeRouteContext): Promise<ExplainCo
             decision,
             messages,
             maxOutputTokens: settings.request.maxOutputTokens,
-            providerFor: (routed) => chatProviderFor(routed, keys.get(routed.provider.id), settings),
+            providerFor: (routed) => chatProviderFor(routed, keys.get(routed.provider.id), settings, ctx.providerClients),
             onText: (delta) => document.append(delta),
             signal: abort.signal,
             logger: ctx.log,
