@@ -1,3 +1,4 @@
+import type OpenAI from 'openai';
 import type { HttpProviderConfig } from '../config/settingsSchema';
 import { estimateMessagesTokens, type ChatProvider, type ChatRequest, type ChatResult } from './chatProvider';
 import { OpenAIStreamingClient } from './openaiShared';
@@ -23,20 +24,15 @@ export class OpenAIChatProvider implements ChatProvider {
   }
 
   streamChat(request: ChatRequest, onText: (delta: string) => void, signal: AbortSignal): Promise<ChatResult> {
-    return this.client.stream(
+    return this.client.stream<OpenAI.ChatCompletionChunk>(
       {
-        open: (client, options) =>
-          client.chat.completions.create(
-            {
-              model: request.model,
-              messages: request.messages,
-              max_tokens: request.maxOutputTokens,
-              temperature: request.temperature,
-              stream: true,
-              stream_options: { include_usage: true },
-            },
-            options,
-          ),
+        path: '/chat/completions',
+        body: {
+          model: request.model,
+          messages: request.messages,
+          max_tokens: request.maxOutputTokens,
+          temperature: request.temperature,
+        },
         read: (chunk) => ({ usage: chunk.usage, finishReason: chunk.choices?.[0]?.finish_reason, text: chunk.choices?.[0]?.delta?.content }),
         estimateInputTokens: () => estimateMessagesTokens(request.messages),
       },

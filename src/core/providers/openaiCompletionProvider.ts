@@ -1,3 +1,4 @@
+import type OpenAI from 'openai';
 import { estimateTokens, type ChatResult, type CompletionProvider, type CompletionRequest } from './chatProvider';
 import type { OpenAIChatOptions } from './openaiChatProvider';
 import { OpenAIStreamingClient } from './openaiShared';
@@ -14,22 +15,17 @@ export class OpenAICompletionProvider implements CompletionProvider {
   }
 
   streamCompletion(request: CompletionRequest, onText: (delta: string) => void, signal: AbortSignal): Promise<ChatResult> {
-    return this.client.stream(
+    return this.client.stream<OpenAI.Completion>(
       {
-        open: (client, options) =>
-          client.completions.create(
-            {
-              model: request.model,
-              prompt: request.prompt,
-              suffix: request.suffix,
-              max_tokens: request.maxOutputTokens,
-              temperature: request.temperature,
-              stop: request.stop,
-              stream: true,
-              stream_options: { include_usage: true },
-            },
-            options,
-          ),
+        path: '/completions',
+        body: {
+          model: request.model,
+          prompt: request.prompt,
+          suffix: request.suffix,
+          max_tokens: request.maxOutputTokens,
+          temperature: request.temperature,
+          stop: request.stop,
+        },
         read: (chunk) => ({ usage: chunk.usage, finishReason: chunk.choices?.[0]?.finish_reason, text: chunk.choices?.[0]?.text }),
         estimateInputTokens: () => estimateTokens(request.prompt) + estimateTokens(request.suffix ?? ''),
       },

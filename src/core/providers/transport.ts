@@ -34,8 +34,21 @@ export interface GuardedCall {
   readonly fetch: FetchFunction;
   /** The timeout that ended the call, if one did. */
   readonly timedOut: CallTimeout | undefined;
+  /** A piece of the body arrived: the server is alive (for callers that read the body themselves). */
+  alive(): void;
   /** Stops the timers; call when the call is over, however it ended. */
   dispose(): void;
+}
+
+export interface GuardOptions {
+  /**
+   * True (the default) wraps each response body so that every piece read restarts the idle timer.
+   * A caller that reads the body itself passes false and calls `alive()` per piece instead, which
+   * spares a stream wrapper per response.
+   */
+  watchBody?: boolean;
+  base?: FetchFunction;
+  now?: () => number;
 }
 
 /** Statuses whose responses carry no body; `new Response` refuses one for them. */
@@ -46,7 +59,10 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
  * each request and stops at its headers; the idle timer runs while the body streams and restarts
  * with every piece that arrives (comment-only keep-alive lines count: the server is alive).
  */
-export function guardCall(timeouts: CallTimeouts, base: FetchFunction = (input, init) => fetch(input, init)): GuardedCall {
+export function guardCall(timeouts: CallTimeouts, options: GuardOptions = {}): GuardedCall {
+  const base = options.base ?? ((input, init) => fetch(input, init));
+  const now = options.now ?? (() => performance.now());
+  const watchBody = options.watchBody ?? true;
   const controllers = new Set<AbortController>();
   const cleanups = new Set<() => void>();
   let timedOut: CallTimeout | undefined;
@@ -59,6 +75,25 @@ export function guardCall(timeouts: CallTimeouts, base: FetchFunction = (input, 
   };
   const totalTimer = setTimeout(() => expire('total', timeouts.totalMs), timeouts.totalMs);
 
+  // The idle timer is not re-armed per piece (that would allocate a timer per network read): it
+  // notes the time of the last piece, and when it fires early it sleeps for the rest of the limit.
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  let lastPiece = 0;
+  const checkIdle = () => {
+    idleTimer = undefined;
+    const silent = now() - lastPiece;
+    if (silent >= timeouts.idleMs) expire('idle', timeouts.idleMs);
+    else idleTimer = setTimeout(checkIdle, timeouts.idleMs - silent);
+  };
+  const alive = () => {
+    lastPiece = now();
+    idleTimer ??= setTimeout(checkIdle, timeouts.idleMs);
+  };
+  const stopIdle = () => {
+    if (idleTimer) clearTimeout(idleTimer);
+    idleTimer = undefined;
+  };
+
   const guardedFetch: FetchFunction = async (input, init) => {
     const controller = new AbortController();
     controllers.add(controller);
@@ -68,11 +103,6 @@ export function guardCall(timeouts: CallTimeouts, base: FetchFunction = (input, 
     else outer?.addEventListener('abort', forward, { once: true });
     if (timedOut) controller.abort(timedOut);
 
-    let idleTimer: ReturnType<typeof setTimeout> | undefined;
-    const stopIdle = () => {
-      if (idleTimer) clearTimeout(idleTimer);
-      idleTimer = undefined;
-    };
     const finish = () => {
       stopIdle();
       outer?.removeEventListener('abort', forward);
@@ -95,11 +125,10 @@ export function guardCall(timeouts: CallTimeouts, base: FetchFunction = (input, 
       finish();
       return response;
     }
-    const armIdle = () => {
-      stopIdle();
-      idleTimer = setTimeout(() => expire('idle', timeouts.idleMs), timeouts.idleMs);
-    };
-    armIdle();
+    alive();
+    // An abort errors the underlying body, and with it the next read; the timers stop with it.
+    controller.signal.addEventListener('abort', finish, { once: true });
+    if (!watchBody) return response;
     // A pull-through stream (rather than pipeThrough) keeps the per-chunk cost to one read.
     const reader = response.body.getReader();
     const watched = new ReadableStream<Uint8Array>(
@@ -111,7 +140,7 @@ export function guardCall(timeouts: CallTimeouts, base: FetchFunction = (input, 
             sink.close();
             return;
           }
-          armIdle();
+          alive();
           sink.enqueue(value);
         },
         cancel(reason) {
@@ -121,8 +150,6 @@ export function guardCall(timeouts: CallTimeouts, base: FetchFunction = (input, 
       },
       { highWaterMark: 0 },
     );
-    // An abort errors the underlying body, and with it the next read; the timers stop with it.
-    controller.signal.addEventListener('abort', finish, { once: true });
     return new Response(watched, { status: response.status, statusText: response.statusText, headers: response.headers });
   };
 
@@ -131,10 +158,12 @@ export function guardCall(timeouts: CallTimeouts, base: FetchFunction = (input, 
     get timedOut() {
       return timedOut;
     },
+    alive,
     dispose() {
       disposed = true;
       clearTimeout(totalTimer);
-      // A body nobody read to the end would hold its socket and its idle timer: release both.
+      stopIdle();
+      // A body nobody read to the end would hold its socket: release it.
       controllers.forEach((c) => c.abort(new Error('call finished')));
       cleanups.forEach((cleanup) => cleanup());
     },
