@@ -5,6 +5,7 @@ import type { ChatRequest } from '../../src/core/providers/chatProvider';
 import { defaultSettings, type HttpProviderConfig } from '../../src/core/config/settingsSchema';
 import { HttpProviderClients } from '../../src/core/providers/providerFactory';
 import { type Behaviour, MockLlmServer, type RecordedRequest } from '../mock/mockLlmServer';
+import { closedPort } from '../support/providerCalls';
 
 /**
  * npm run bench:providers — what the provider path (OpenAI SDK, stream parsing, error mapping)
@@ -193,6 +194,48 @@ async function serveMock(): Promise<void> {
   port.postMessage({ id: 0, port: server.port } satisfies ServerReply);
 }
 
+/** Epoch milliseconds with sub-millisecond precision, comparable across threads. */
+const epochNow = () => performance.timeOrigin + performance.now();
+
+/**
+ * Cancellation: the user cancels as the first text arrives (the next piece is 2 s away); how long
+ * until the server sees its socket close. And a closed port: how long until the call fails.
+ */
+async function cancellationAndClosedPort(server: RemoteMock, options: BenchProvider): Promise<void> {
+  const piece = (content: string) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
+  const closeLatency: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    await server.send({ reset: true, enqueue: [{ kind: 'raw', pieces: [piece('first'), piece(' second'), 'data: [DONE]\n\n'], pieceDelayMs: 2000 }] });
+    const controller = new AbortController();
+    let abortedAt = 0;
+    const provider = clients.get(options.provider, options.apiKey, defaultSettings().request);
+    await provider
+      .streamChat(request, () => ((abortedAt = epochNow()), controller.abort()), controller.signal)
+      .catch(() => undefined);
+    let closedAt: number | undefined;
+    for (let wait = 0; wait < 400 && closedAt === undefined; wait++) {
+      closedAt = (await server.send({})).firstRequest?.closedAt;
+      if (closedAt === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    closeLatency.push(closedAt === undefined ? Infinity : closedAt - abortedAt);
+  }
+  const closed = { id: 'closed', kind: 'openai' as const, baseUrl: `http://127.0.0.1:${await closedPort()}/v1`, auth: 'none' as const };
+  const refused: number[] = [];
+  const kinds = new Set<string>();
+  for (let i = 0; i < 20; i++) {
+    const started = performance.now();
+    await clients
+      .get(closed, undefined, defaultSettings().request)
+      .streamChat(request, () => undefined, new AbortController().signal)
+      .catch((error: { kind?: string; message?: string }) => kinds.add(`${error.kind}: ${error.message}`));
+    refused.push(performance.now() - started);
+  }
+  console.log('\n== cancellation and a closed port (20 each)');
+  console.log(`cancel → server sees the socket close: p50 ${ms(percentile(closeLatency, 50))}, max ${ms(Math.max(...closeLatency))} — target <= 100 ms: ${Math.max(...closeLatency) <= 100 ? 'PASS' : 'FAIL'}`);
+  console.log(`closed port → ${[...kinds].join('; ')}`);
+  console.log(`closed port → the call fails: p50 ${ms(percentile(refused, 50))}, max ${ms(Math.max(...refused))} — target < 1 s: ${Math.max(...refused) < 1000 ? 'PASS' : 'FAIL'}`);
+}
+
 /** The main thread's handle on the mock server in the worker. */
 class RemoteMock {
   private nextId = 1;
@@ -365,6 +408,7 @@ async function main(): Promise<void> {
     };
     await sequential(server, options);
     await concurrent(server, options);
+    await cancellationAndClosedPort(server, options);
     console.log(`\npeak RSS ${mb(process.resourceUsage().maxRSS * 1024)} (both threads); total ${((performance.now() - began) / 1000).toFixed(1)} s`);
   } finally {
     await server.close();

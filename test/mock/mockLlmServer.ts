@@ -17,6 +17,8 @@ export interface RecordedRequest {
   body: unknown;
   /** True when the client closed the connection before the answer was complete. */
   clientAborted: boolean;
+  /** When the connection closed before the answer was complete (epoch milliseconds, sub-millisecond). */
+  closedAt?: number;
 }
 
 export type Behaviour =
@@ -194,7 +196,10 @@ export class MockLlmServer {
       clientAborted: false,
     };
     res.on('close', () => {
-      if (!res.writableFinished) record.clientAborted = true;
+      if (!res.writableFinished) {
+        record.clientAborted = true;
+        record.closedAt = performance.timeOrigin + performance.now();
+      }
     });
     this.requests.push(record);
     this.waiters = this.waiters.filter((w) => (this.requests.length >= w.count ? (w.resolve(), false) : true));

@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import * as net from 'node:net';
 import { ProviderError } from '../../src/core/providers/chatProvider';
 
 /** The ProviderError a call fails with; fails the test when the call succeeds or throws anything else. */
@@ -27,4 +28,13 @@ export async function until(check: () => boolean, limitMs = 2000): Promise<boole
   const deadline = Date.now() + limitMs;
   while (!check() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
   return check();
+}
+
+/** A port on loopback that nothing listens on (not a port fetch refuses by itself, like 9). */
+export async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

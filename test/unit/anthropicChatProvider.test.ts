@@ -109,6 +109,13 @@ describe('AnthropicChatProvider against the loopback mock server', () => {
     for (const headers of [keyless, keyed]) assert.equal(headers['x-from-env'], undefined);
   });
 
+  it('never repeats the key in an error, even when the service echoes it', async () => {
+    server.enqueue({ kind: 'fail', status: 401, message: 'invalid x-api-key: sk-ant-test-123' });
+    const error = await failure(make().streamChat(request, () => undefined, never()));
+    assert.equal(error.kind, 'auth');
+    assert.ok(!error.message.includes('sk-ant-test-123'), error.message);
+  });
+
   it('asks for the key, without calling the service, when the provider needs one and none is set', async () => {
     const error = await failure(make({}, null).streamChat(request, () => undefined, never()));
     assert.equal(error.kind, 'auth');

@@ -1,10 +1,9 @@
 import * as assert from 'node:assert/strict';
-import * as net from 'node:net';
 import type { HttpProviderConfig } from '../../src/core/config/settingsSchema';
 import { type ProviderError, type ChatRequest } from '../../src/core/providers/chatProvider';
 import { OpenAIChatProvider } from '../../src/core/providers/openaiChatProvider';
 import { MockLlmServer } from '../mock/mockLlmServer';
-import { cancelAtSecondPiece, failure, until } from '../support/providerCalls';
+import { cancelAtSecondPiece, closedPort, failure, until } from '../support/providerCalls';
 
 const request: ChatRequest = {
   model: 'mock-small',
@@ -14,15 +13,6 @@ const request: ChatRequest = {
   ],
   maxOutputTokens: 256,
 };
-
-/** A port on loopback that nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('OpenAIChatProvider against the loopback mock server', () => {
   let server: MockLlmServer;
@@ -60,6 +50,14 @@ describe('OpenAIChatProvider against the loopback mock server', () => {
     assert.deepEqual(body.stream_options, { include_usage: true });
     assert.equal(body.max_tokens, 256);
     assert.deepEqual(body.messages, request.messages);
+  });
+
+  it('never repeats the key in an error, even when the service echoes it', async () => {
+    server.enqueue({ kind: 'fail', status: 401, message: 'Incorrect API key provided: sk-test-123. You can find your key at …' });
+    const error = await failure(make().streamChat(request, () => undefined, new AbortController().signal));
+    assert.equal(error.kind, 'auth');
+    assert.ok(!error.message.includes('sk-test-123'), error.message);
+    assert.match(error.message, /Incorrect API key provided: \[API key\]/);
   });
 
   it('sends no Authorization header to a provider that needs no key', async () => {

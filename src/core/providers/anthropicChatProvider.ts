@@ -18,7 +18,7 @@ import {
   type ProviderErrorKind,
 } from './chatProvider';
 import type { OpenAIChatOptions } from './openaiChatProvider';
-import { commonFailure, droppedMidAnswer, kindForStatus, redirectMessage, stoppedByUs, unreadable, type FailureContext } from './providerErrors';
+import { commonFailure, droppedMidAnswer, kindForStatus, redirectMessage, stoppedByUs, unreadable, withoutSecret, type FailureContext } from './providerErrors';
 import { parseRetryAfter } from './retryPolicy';
 import { callFetch, guardCall, viaCall, type CallTimeouts } from './transport';
 
@@ -194,7 +194,7 @@ export class AnthropicChatProvider implements ChatProvider {
       }
       return result();
     } catch (error) {
-      throw this.classify(error, context());
+      throw withoutSecret(this.classify(error, context()), this.options.apiKey);
     } finally {
       call.dispose();
     }

@@ -1,7 +1,7 @@
 import type OpenAI from 'openai';
 import { ProviderError, estimateTokens, type ChatResult, type ProviderErrorKind } from './chatProvider';
 import type { OpenAIChatOptions } from './openaiChatProvider';
-import { droppedMidAnswer, kindForStatus, redirectMessage, rootCause, stoppedByUs, unreadable, type FailureContext } from './providerErrors';
+import { droppedMidAnswer, kindForStatus, redirectMessage, rootCause, stoppedByUs, unreadable, withoutSecret, type FailureContext } from './providerErrors';
 import { parseRetryAfter } from './retryPolicy';
 import { SseParser, type ServerSentEvent } from './sseParser';
 import { guardCall, type CallTimeouts, type GuardedCall } from './transport';
@@ -157,8 +157,8 @@ export class OpenAIStreamingClient {
       }
       return partial();
     } catch (error) {
-      if (error instanceof ProviderError) throw error;
-      throw stoppedByUs(context()) ?? droppedMidAnswer(error, context()) ?? unreadable(error, partial());
+      const failure = error instanceof ProviderError ? error : (stoppedByUs(context()) ?? droppedMidAnswer(error, context()) ?? unreadable(error, partial()));
+      throw withoutSecret(failure, this.options.apiKey);
     } finally {
       call.dispose();
     }

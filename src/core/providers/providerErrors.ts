@@ -87,3 +87,14 @@ export function commonFailure(error: unknown, context: FailureContext, sdk: SdkT
   }
   return undefined;
 }
+
+/**
+ * The error with every occurrence of the key taken out of its message. A service or a proxy may
+ * echo the credential it was sent (in full, or as OpenAI does, masked but with its ends); the
+ * message goes to the user and the log, which must never show it.
+ */
+export function withoutSecret(error: ProviderError, secret: string | undefined): ProviderError {
+  if (!secret || secret.length < 8 || !error.message.includes(secret)) return error;
+  const message = error.message.split(secret).join('[API key]');
+  return new ProviderError(error.kind, message, error.status, error.partial, error.retryAfterMs);
+}
