@@ -9,9 +9,12 @@ describe('settings schema', () => {
   it('gives every setting a default when nothing is set', () => {
     const settings = defaultSettings();
     assert.equal(settings.providers[0].id, 'openai');
-    assert.deepEqual(settings.tasks.explain, ['gpt-4.1-mini']);
+    assert.deepEqual(settings.tasks.explain, ['cheap'], 'explain goes to the cheap tier');
+    assert.deepEqual(settings.tasks.generate, ['code'], 'generate goes to code models');
     assert.equal(settings.request.timeoutSeconds, 120);
-    assert.ok(settings.models.some((m) => m.id === settings.tasks.generate[0]));
+    assert.equal(settings.routing.mode, 'hybrid');
+    assert.deepEqual(settings.budget, { dailyUsd: 0, monthlyUsd: 0 });
+    for (const tier of ['cheap', 'code']) assert.ok(settings.models.some((m) => m.tags.includes(tier as 'cheap')), `a default model is tagged ${tier}`);
   });
 
   it('hands out independent copies of default lists', () => {

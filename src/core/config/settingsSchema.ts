@@ -14,6 +14,38 @@ const modelIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
 export const PROVIDER_KINDS = ['openai', 'anthropic', 'vscode-lm'] as const;
 export const MODEL_TAGS = ['cheap', 'code', 'strong', 'local'] as const;
 export const BALANCE_POLICIES = ['round-robin', 'least-outstanding'] as const;
+export const MODEL_CAPABILITIES = ['chat', 'fim'] as const;
+export const ROUTING_MODES = ['task', 'performance', 'hybrid'] as const;
+/** Task names a rule can match: the five tasks and the three kinds of inline completion. */
+export const RULE_TASKS = ['format', 'explain', 'generate', 'debug', 'complete', 'complete-line', 'complete-block', 'complete-comment'] as const;
+
+export type ModelTag = (typeof MODEL_TAGS)[number];
+export type RoutingMode = (typeof ROUTING_MODES)[number];
+
+/**
+ * A routing rule: when every condition of `when` holds, the request goes to `use` (model ids or
+ * tiers, in order). Rules are tried in order; the first that matches decides.
+ */
+export const ruleSchema = z
+  .object({
+    id: z.string().regex(idPattern),
+    when: z
+      .object({
+        task: z.array(z.enum(RULE_TASKS)).min(1).optional(),
+        language: z.array(z.string().min(1)).min(1).optional(),
+        /** Workspace-relative globs, for example `src/billing/**`. */
+        path: z.array(z.string().min(1)).min(1).optional(),
+        /** Inclusive range within [0, 1]. */
+        difficulty: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]).optional(),
+        privacy: z.enum(['any', 'local-only']).optional(),
+      })
+      .strict()
+      .default({}),
+    use: z.array(z.string().min(1)).min(1).max(8),
+  })
+  .strict();
+
+export type RoutingRule = z.output<typeof ruleSchema>;
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 
@@ -80,6 +112,15 @@ export const modelSchema = z
     /** More deployments of the same model (another provider or region), balanced with the first. */
     deployments: z.array(deploymentSchema).max(32).optional(),
     balance: z.enum(BALANCE_POLICIES).default('round-robin'),
+    /** `chat` answers messages; `fim` completes the middle between a prefix and a suffix. */
+    capabilities: z.array(z.enum(MODEL_CAPABILITIES)).min(1).default(['chat']),
+    /** Tokens the model reads at most (prompt and answer); unknown when absent. */
+    contextWindow: z.number().int().min(256).max(10_000_000).optional(),
+    /** Dollars per million tokens, overriding the pricing library. */
+    price: z
+      .object({ inputPerMTok: z.number().min(0).max(10_000), outputPerMTok: z.number().min(0).max(10_000) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -90,18 +131,22 @@ const defaultProviders: ProviderConfig[] = [
   { id: 'openai', kind: 'openai', baseUrl: 'https://api.openai.com/v1', auth: 'apiKey' },
 ];
 const defaultModels: ModelConfig[] = [
-  { id: 'gpt-4.1-mini', provider: 'openai', name: 'gpt-4.1-mini', tags: ['cheap'], balance: 'round-robin' },
-  { id: 'gpt-4.1', provider: 'openai', name: 'gpt-4.1', tags: ['code', 'strong'], balance: 'round-robin' },
+  { id: 'gpt-4.1-mini', provider: 'openai', name: 'gpt-4.1-mini', tags: ['cheap'], balance: 'round-robin', capabilities: ['chat'], contextWindow: 1_047_576 },
+  { id: 'gpt-4.1', provider: 'openai', name: 'gpt-4.1', tags: ['code', 'strong'], balance: 'round-robin', capabilities: ['chat'], contextWindow: 1_047_576 },
 ];
+/** Tiers by default: format, explain and completions to cheap models; generate and debug to code models. */
 const defaultTaskModels: Record<Task, string> = {
-  format: 'gpt-4.1-mini',
-  explain: 'gpt-4.1-mini',
-  generate: 'gpt-4.1',
-  debug: 'gpt-4.1',
-  complete: 'gpt-4.1-mini',
+  format: 'cheap',
+  explain: 'cheap',
+  generate: 'code',
+  debug: 'code',
+  complete: 'cheap',
 };
 
-/** A task's model id, or an ordered list of them: the first is tried first, the rest are its fallbacks. */
+/**
+ * A task's model id or tier (`cheap`, `code`, `strong`, `local`: every model with that tag), or an
+ * ordered list of them: the first is tried first, the rest are its fallbacks.
+ */
 function taskModels(fallback: string) {
   return z.union([z.string().min(1), z.array(z.string().min(1)).min(1).max(8)]).default(fallback);
 }
@@ -120,6 +165,14 @@ export const SETTING_SCHEMAS = {
   'request.connectTimeoutSeconds': z.number().min(1).max(600).default(30),
   'request.idleTimeoutSeconds': z.number().min(1).max(3600).default(60),
   'request.maxOutputTokens': z.number().int().min(16).max(65536).default(2048),
+  'routing.mode': z.enum(ROUTING_MODES).default('hybrid'),
+  'routing.rules': z.array(ruleSchema).max(200).default(() => []),
+  'routing.priceWeight': z.number().min(0).max(1000).default(20),
+  'routing.latencyTargetMs': z.number().int().min(0).max(600_000).default(0),
+  'privacy.localOnly': z.array(z.string().min(1)).max(200).default(() => []),
+  'privacy.noAi': z.array(z.string().min(1)).max(200).default(() => []),
+  'budget.dailyUsd': z.number().min(0).max(100_000).default(0),
+  'budget.monthlyUsd': z.number().min(0).max(1_000_000).default(0),
 } as const;
 
 export type SettingKey = keyof typeof SETTING_SCHEMAS;
@@ -134,6 +187,18 @@ export interface Settings {
   /** Per task, the model ids to try in order. */
   tasks: Record<Task, string[]>;
   request: { timeoutSeconds: number; connectTimeoutSeconds: number; idleTimeoutSeconds: number; maxOutputTokens: number };
+  routing: {
+    mode: RoutingMode;
+    rules: RoutingRule[];
+    /** How much a dollar of estimated cost weighs against acceptance probability (performance mode). */
+    priceWeight: number;
+    /** Models expected to take longer to answer are dropped (0 = no target). */
+    latencyTargetMs: number;
+  };
+  /** Workspace-relative globs whose files are local-only or never sent. */
+  privacy: { localOnly: string[]; noAi: string[] };
+  /** Dollars; 0 = no budget. */
+  budget: { dailyUsd: number; monthlyUsd: number };
 }
 
 /** A problem found in the user's settings: which setting, and what is wrong, in one sentence. */
@@ -233,6 +298,20 @@ export function parseSettings(read: (key: SettingKey) => unknown): ParsedSetting
         connectTimeoutSeconds: parseScalar('request.connectTimeoutSeconds', read('request.connectTimeoutSeconds'), issues),
         idleTimeoutSeconds: parseScalar('request.idleTimeoutSeconds', read('request.idleTimeoutSeconds'), issues),
         maxOutputTokens: parseScalar('request.maxOutputTokens', read('request.maxOutputTokens'), issues),
+      },
+      routing: {
+        mode: parseScalar('routing.mode', read('routing.mode'), issues),
+        rules: parseList('routing.rules', ruleSchema, read('routing.rules'), issues) ?? [],
+        priceWeight: parseScalar('routing.priceWeight', read('routing.priceWeight'), issues),
+        latencyTargetMs: parseScalar('routing.latencyTargetMs', read('routing.latencyTargetMs'), issues),
+      },
+      privacy: {
+        localOnly: parseScalar('privacy.localOnly', read('privacy.localOnly'), issues),
+        noAi: parseScalar('privacy.noAi', read('privacy.noAi'), issues),
+      },
+      budget: {
+        dailyUsd: parseScalar('budget.dailyUsd', read('budget.dailyUsd'), issues),
+        monthlyUsd: parseScalar('budget.monthlyUsd', read('budget.monthlyUsd'), issues),
       },
     },
     issues,

@@ -1,5 +1,5 @@
 import type { Task } from '../context/requestContext';
-import type { ModelConfig, ProviderConfig, Settings } from '../config/settingsSchema';
+import { MODEL_TAGS, type ModelConfig, type ModelTag, type ProviderConfig, type Settings } from '../config/settingsSchema';
 import { allowedFor, type PrivacyClass } from '../policy/privacy';
 
 /** A model the router considered, with the score it gave it (higher is better). */
@@ -54,6 +54,23 @@ export class RouteError extends Error {
   }
 }
 
+/**
+ * Task entries as model ids, in order: a model id stands for itself, a tier (`cheap`, `code`,
+ * `strong`, `local`) for every model with that tag, in the order of coderoute.models. A name that
+ * is neither is kept, so that resolving it names the setting to fix.
+ */
+export function expandEntries(models: readonly ModelConfig[], entries: readonly string[]): string[] {
+  const ids: string[] = [];
+  for (const entry of entries) {
+    const byId = models.some((m) => m.id === entry);
+    const tier = !byId && (MODEL_TAGS as readonly string[]).includes(entry);
+    for (const id of tier ? models.filter((m) => m.tags.includes(entry as ModelTag)).map((m) => m.id) : [entry]) {
+      if (!ids.includes(id)) ids.push(id);
+    }
+  }
+  return ids;
+}
+
 function deployment(provider: ProviderConfig, name: string, weight: number): RoutedDeployment {
   return { key: `${provider.id}/${name}`, provider, name, weight };
 }
@@ -88,7 +105,7 @@ function resolve(settings: Settings, modelId: string, setting: string): RoutedMo
  */
 export function routeByTask(requestId: string, task: Task, settings: Settings, privacy: PrivacyClass = 'any'): RouteDecision {
   const setting = `coderoute.tasks.${task}`;
-  const configured = settings.tasks[task].map((id) => resolve(settings, id, setting));
+  const configured = expandEntries(settings.models, settings.tasks[task]).map((id) => resolve(settings, id, setting));
   const eligible = configured.filter((r) => allowedFor(privacy, r.model));
   const [chosen, ...fallbacks] = eligible.length > 0 ? eligible : configured.slice(0, 1);
   const candidates = configured.map((r, index): RouteCandidate => {

@@ -1,0 +1,174 @@
+import * as jsonc from 'jsonc-parser';
+import * as z from 'zod';
+import { TASKS, type Task } from '../context/requestContext';
+import { MODEL_TAGS, type ModelConfig, type ModelTag, type ProviderConfig, type RoutingMode, type RoutingRule, type Settings } from '../config/settingsSchema';
+
+/**
+ * `.vscode/coderoute.json`: what a repository may say about routing. It can only tighten the
+ * user's policy: lower budgets, deny providers or models, pin tasks to a tier, mark paths
+ * local-only or no-AI. It names no endpoint, adds no model and raises nothing; unknown keys are
+ * errors, so an attempt to do any of that is reported rather than quietly half-applied.
+ */
+export const repoPolicySchema = z
+  .object({
+    $schema: z.string().optional(),
+    budget: z
+      .object({
+        dailyUsd: z.number().min(0).max(100_000).optional(),
+        monthlyUsd: z.number().min(0).max(1_000_000).optional(),
+      })
+      .strict()
+      .optional(),
+    deny: z
+      .object({
+        providers: z.array(z.string().min(1)).max(100).optional(),
+        models: z.array(z.string().min(1)).max(500).optional(),
+      })
+      .strict()
+      .optional(),
+    /** Per task, the only tier its models may come from (for example `cheap`). */
+    tasks: z.partialRecord(z.enum(TASKS), z.enum(MODEL_TAGS)).optional(),
+    privacy: z
+      .object({
+        localOnly: z.array(z.string().min(1)).max(200).optional(),
+        noAi: z.array(z.string().min(1)).max(200).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type RepoPolicy = z.output<typeof repoPolicySchema>;
+
+/** The JSON schema contributed for `.vscode/coderoute.json` (completion and errors in the editor). */
+export function repoPolicyJsonSchema(): Record<string, unknown> {
+  return {
+    ...(z.toJSONSchema(repoPolicySchema, { io: 'input' }) as Record<string, unknown>),
+    title: 'CodeRoute repository policy',
+    description: 'Tightens the routing policy for this repository: lower budgets, deny providers or models, pin tasks to a tier, mark paths local-only or no-AI. It cannot name endpoints, add models or raise budgets.',
+  };
+}
+
+/** The user's settings and the repository's policy, merged: what routing obeys. */
+export interface Policy {
+  mode: RoutingMode;
+  rules: RoutingRule[];
+  priceWeight: number;
+  latencyTargetMs: number;
+  providers: ProviderConfig[];
+  /** The user's models minus the denied ones and those of denied providers. */
+  models: ModelConfig[];
+  /** Per task, model ids or tiers in order. */
+  tasks: Record<Task, string[]>;
+  /** Per task, the one tier the repository allows. */
+  taskTiers: Partial<Record<Task, ModelTag>>;
+  privacy: { localOnly: string[]; noAi: string[] };
+  /** Dollars; 0 = no budget. */
+  budget: { dailyUsd: number; monthlyUsd: number };
+  /** Set when a repository policy applies: its content hash, for the approval it was given. */
+  repo?: { hash: string };
+  /** What the repository policy changed, and what it asked for that was refused, one sentence each. */
+  notes: string[];
+}
+
+/** The lower of two budgets, where 0 means "no budget". */
+function tighter(user: number, repo: number | undefined): number {
+  if (repo === undefined) return user;
+  if (user === 0) return repo;
+  return Math.min(user, repo);
+}
+
+/**
+ * Merges the repository's policy into the user's settings, tighten-only. Without a repository
+ * policy (absent, untrusted, unapproved or malformed) the user's settings apply unchanged.
+ */
+export function mergePolicy(settings: Settings, repo?: { policy: RepoPolicy; hash: string }): Policy {
+  const base: Policy = {
+    mode: settings.routing.mode,
+    rules: settings.routing.rules,
+    priceWeight: settings.routing.priceWeight,
+    latencyTargetMs: settings.routing.latencyTargetMs,
+    providers: settings.providers,
+    models: settings.models,
+    tasks: settings.tasks,
+    taskTiers: {},
+    privacy: settings.privacy,
+    budget: settings.budget,
+    notes: [],
+  };
+  if (!repo) return base;
+  const { policy } = repo;
+  const notes: string[] = [];
+  const deniedProviders = new Set(policy.deny?.providers ?? []);
+  const deniedModels = new Set(policy.deny?.models ?? []);
+  const models = settings.models.filter((m) => !deniedModels.has(m.id) && !deniedProviders.has(m.provider));
+  if (models.length < settings.models.length) {
+    notes.push(`The repository policy denies ${settings.models.length - models.length} model(s): ${settings.models.filter((m) => !models.includes(m)).map((m) => m.id).join(', ')}.`);
+  }
+  for (const id of deniedModels) if (!settings.models.some((m) => m.id === id)) notes.push(`The repository policy denies model "${id}", which is not configured.`);
+  const budget = {
+    dailyUsd: tighter(settings.budget.dailyUsd, policy.budget?.dailyUsd),
+    monthlyUsd: tighter(settings.budget.monthlyUsd, policy.budget?.monthlyUsd),
+  };
+  for (const key of ['dailyUsd', 'monthlyUsd'] as const) {
+    const asked = policy.budget?.[key];
+    if (asked === undefined) continue;
+    if (budget[key] === asked && asked !== settings.budget[key]) notes.push(`The repository policy lowers budget.${key} to $${asked}.`);
+    else if (asked > budget[key] && settings.budget[key] !== 0) notes.push(`The repository policy asked for budget.${key} $${asked}, above yours ($${settings.budget[key]}); yours applies.`);
+  }
+  const taskTiers = { ...(policy.tasks ?? {}) };
+  for (const [task, tier] of Object.entries(taskTiers)) notes.push(`The repository policy pins ${task} to ${tier} models.`);
+  const privacy = {
+    localOnly: [...new Set([...settings.privacy.localOnly, ...(policy.privacy?.localOnly ?? [])])],
+    noAi: [...new Set([...settings.privacy.noAi, ...(policy.privacy?.noAi ?? [])])],
+  };
+  if (policy.privacy?.localOnly?.length) notes.push(`The repository policy marks ${policy.privacy.localOnly.join(', ')} local-only.`);
+  if (policy.privacy?.noAi?.length) notes.push(`The repository policy marks ${policy.privacy.noAi.join(', ')} no-AI.`);
+  return { ...base, models, budget, taskTiers, privacy, repo: { hash: repo.hash }, notes };
+}
+
+/** A problem in the repository policy file, with where it is (character offsets) for the Problems view. */
+export interface RepoPolicyProblem {
+  /** The JSON path of the value at fault (empty for the whole file). */
+  path: (string | number)[];
+  offset: number;
+  length: number;
+  message: string;
+}
+
+/**
+ * Reads the policy file's text (JSON with comments, as `.vscode` files are): the policy, or every
+ * problem found with its place in the text. A file that does not parse or validate does not apply
+ * at all (the user's policy stands), and each problem is reported.
+ */
+export function parseRepoPolicy(text: string): { policy?: RepoPolicy; problems: RepoPolicyProblem[] } {
+  const syntax: jsonc.ParseError[] = [];
+  const raw: unknown = jsonc.parse(text, syntax, { allowTrailingComma: true, disallowComments: false });
+  if (syntax.length > 0) {
+    return {
+      problems: syntax.map((e) => ({ path: [], offset: e.offset, length: Math.max(1, e.length), message: `Not valid JSON: ${jsonc.printParseErrorCode(e.error)}` })),
+    };
+  }
+  const parsed = repoPolicySchema.safeParse(raw);
+  if (parsed.success) return { policy: parsed.data, problems: [] };
+  const tree = jsonc.parseTree(text, [], { allowTrailingComma: true });
+  return {
+    problems: parsed.error.issues.flatMap((issue) => {
+      const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+      if (issue.code === 'unrecognized_keys') {
+        // Point at each unknown key itself.
+        return issue.keys.map((key) => {
+          const node = tree && jsonc.findNodeAtLocation(tree, [...path, key])?.parent?.children?.[0];
+          return {
+            path: [...path, key],
+            offset: node?.offset ?? 0,
+            length: node?.length ?? 1,
+            message: `"${key}" is not allowed: a repository policy can only tighten (budget, deny, tasks, privacy); it cannot name endpoints, add models or raise budgets.`,
+          };
+        });
+      }
+      const node = tree && jsonc.findNodeAtLocation(tree, path);
+      return [{ path, offset: node?.offset ?? 0, length: node?.length ?? 1, message: issue.message }];
+    }),
+  };
+}
