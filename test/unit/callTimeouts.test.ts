@@ -85,7 +85,7 @@ describe('call timeouts and cancellation on the wire', () => {
 
   it('falls back to the next model when the first one times out before any text', async () => {
     server.enqueue({ kind: 'delay', ms: 3000, then: { kind: 'reply' } });
-    const model = (id: string, p: string): ModelConfig => ({ id, provider: p, name: id, tags: [], balance: 'round-robin' });
+    const model = (id: string, p: string): ModelConfig => ({ id, provider: p, name: id, tags: [], balance: 'round-robin', capabilities: ['chat'] });
     const routed = (id: string, base: string): RoutedModel => ({
       model: model(id, id),
       provider: { id, kind: 'openai', baseUrl: base, auth: 'none' },
