@@ -44,6 +44,9 @@ const nodeBundle = {
   platform: 'node',
   format: 'cjs',
   target: 'node20',
+  // jsonc-parser's `main` is a UMD build whose internal requires esbuild cannot follow; its
+  // `module` build bundles. Only packages without an `exports` map are affected by this order.
+  mainFields: ['module', 'main'],
   define: { ...common.define, 'import.meta.url': '__coderouteBundleUrl' },
   banner: { js: "const __coderouteBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
 };

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,18 +10,26 @@ import { TASKS, type DiagnosticInfo, type RequestContext, type Task } from '../c
 import type { Classification, ClassifyMode } from '../core/classify/classification';
 import { Classifier } from '../core/classify/classifier';
 import type { Logger } from '../core/log/logger';
-import { DIRECTIVE_HEADER_LINES, directiveRefusal, privacyOf, readFileDirectives } from '../core/policy/fileDirectives';
+import { DIRECTIVE_HEADER_LINES, readFileDirectives } from '../core/policy/fileDirectives';
 import { httpChatProvider } from '../core/providers/providerFactory';
 import { WorkerTokenCounter } from '../core/tokens/workerTokenCounter';
 import { buildExplainMessages } from '../core/prompts/explainPrompt';
 import { findExplainTarget } from '../core/prompts/explainTarget';
+import { decisionLogLine, decisionRecord } from '../core/route/decisionRecord';
 import { RouteError, routeByTask } from '../core/route/routeDecision';
+import { RouteRefusal, route } from '../core/route/router';
+import { mergePolicy, parseRepoPolicy, type RepoPolicy } from '../core/policy/policy';
 
 const USAGE = `coderoute — route coding requests to the right model (the same core as the VS Code extension)
 
 Usage:
+  coderoute route FILE --line L --col C [--sel L1:C1-L2:C2] [--command MODE] [--policy FILE.json] [--settings FILE] [--dry-run]
+      Classify the request at the position and print the routing decision as JSON (the same record
+      the log and "Why This Model?" show), or the refusal; no model is called. --policy is a
+      repository policy (.vscode/coderoute.json); the file's path is taken relative to the current
+      directory for path rules. Use it in CI to check what a policy does.
   coderoute route --task <${TASKS.join('|')}> [--settings FILE]
-      Print the routing decision for a task as JSON.
+      Print the decision for a task from the task settings alone.
   coderoute explain FILE [--line N] [--language ID] [--settings FILE]
       Explain the function around line N (1-based) of FILE, streaming the answer to stdout.
       The key comes from CODEROUTE_API_KEY_<PROVIDER> (e.g. CODEROUTE_API_KEY_OPENAI).
@@ -84,15 +92,6 @@ async function explain(file: string, line: number, languageId: string | undefine
   }
   const requestId = randomUUID();
   const directives = readFileDirectives(text.split('\n', DIRECTIVE_HEADER_LINES).join('\n'));
-  const decision = routeByTask(requestId, 'explain', settings.settings, privacyOf(directives));
-  const refusal = directiveRefusal(directives, decision);
-  if (refusal) throw new UsageError(refusal.replace(/`/g, ''));
-  const { provider } = decision.chosen;
-  if (provider.kind === 'vscode-lm') throw new UsageError(`${decision.chosen.model.id} is a VS Code language model; it can only be used inside VS Code`);
-  const keyVariable = (providerId: string) => `CODEROUTE_API_KEY_${providerId.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
-  if (provider.auth === 'apiKey' && !process.env[keyVariable(provider.id)]) {
-    throw new UsageError(`set ${keyVariable(provider.id)} to the key for ${provider.id}`);
-  }
   const position = { line: Math.max(0, line - 1), character: 0 };
   const ctx: RequestContext = {
     requestId,
@@ -112,6 +111,28 @@ async function explain(file: string, line: number, languageId: string | undefine
   classifier.dispose();
   loader.dispose();
   logger.info(`classify: difficulty ${classification.difficulty}; ${classification.reason}`);
+  let decision;
+  try {
+    decision = route({
+      requestId,
+      task: 'explain',
+      classification,
+      languageId: ctx.languageId,
+      path: path.relative(process.cwd(), path.resolve(file)).split(path.sep).join('/'),
+      directives,
+      policy: mergePolicy(settings.settings),
+    });
+  } catch (error) {
+    if (error instanceof RouteRefusal) throw new UsageError(error.message.replace(/`/g, ''));
+    throw error;
+  }
+  logger.info(decisionLogLine(decisionRecord(decision)));
+  const { provider } = decision.chosen;
+  if (provider.kind === 'vscode-lm') throw new UsageError(`${decision.chosen.model.id} is a VS Code language model; it can only be used inside VS Code`);
+  const keyVariable = (providerId: string) => `CODEROUTE_API_KEY_${providerId.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+  if (provider.auth === 'apiKey' && !process.env[keyVariable(provider.id)]) {
+    throw new UsageError(`set ${keyVariable(provider.id)} to the key for ${provider.id}`);
+  }
   const target = findExplainTarget(ctx, classification);
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
@@ -222,6 +243,57 @@ async function classifyFile(
   }
 }
 
+/** A repository policy file for `route --policy`: any problem stops the run, with its line. */
+function readPolicyFile(file: string): { policy: RepoPolicy; hash: string } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read policy ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const { policy, problems } = parseRepoPolicy(text);
+  if (!policy) {
+    const lineOf = (offset: number) => text.slice(0, offset).split('\n').length;
+    throw new UsageError(`policy ${file} does not apply:\n${problems.map((p) => `  line ${lineOf(p.offset)}: ${p.message}`).join('\n')}`);
+  }
+  return { policy, hash: createHash('sha256').update(text).digest('hex') };
+}
+
+/**
+ * `route FILE …`: classifies the request at the position, routes it under the settings and the
+ * policy file, and returns the decision record (or the refusal) without calling any model.
+ */
+async function routeFile(
+  file: string,
+  values: { line?: string; col?: string; sel?: string; command?: string; diagnostics?: string; lang?: string; policy?: string },
+  settings: ParsedSettings,
+  logger: Logger,
+): Promise<unknown> {
+  const classification = await classifyFile(file, values, logger);
+  const mode = values.command ?? 'auto';
+  if (classification.task === 'none') return { refused: { reason: 'no-completion', message: `No completion is requested here: ${classification.reason}` } };
+  const task: Task = mode === 'inline' ? 'complete' : (classification.task as Task);
+  const policy = mergePolicy(settings.settings, values.policy ? readPolicyFile(values.policy) : undefined);
+  const text = readFileSync(file, 'utf8');
+  const relative = path.relative(process.cwd(), path.resolve(file)).split(path.sep).join('/');
+  try {
+    const decision = route({
+      requestId: randomUUID(),
+      task,
+      classification,
+      languageId: classification.language,
+      path: relative,
+      directives: readFileDirectives(text.split('\n', DIRECTIVE_HEADER_LINES).join('\n')),
+      policy,
+      tokens: { input: Math.ceil(text.length / 4), output: Math.min(settings.settings.request.maxOutputTokens, 800) },
+    });
+    return decisionRecord(decision);
+  } catch (error) {
+    if (error instanceof RouteRefusal) return { refused: { reason: error.reason, message: error.message, setting: error.setting } };
+    throw error;
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -231,6 +303,8 @@ export async function main(argv: string[]): Promise<number> {
       options: {
         task: { type: 'string' },
         settings: { type: 'string' },
+        policy: { type: 'string' },
+        'dry-run': { type: 'boolean' },
         line: { type: 'string' },
         col: { type: 'string' },
         sel: { type: 'string' },
@@ -261,8 +335,14 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const settings = loadSettings(values.settings, logger);
     if (command === 'route') {
-      const decision = routeByTask(randomUUID(), asTask(values.task), settings.settings);
-      process.stdout.write(`${JSON.stringify(decision, null, 2)}\n`);
+      if (rest.length === 0) {
+        const decision = routeByTask(randomUUID(), asTask(values.task), settings.settings);
+        process.stdout.write(`${JSON.stringify(decisionRecord(decision), null, 2)}\n`);
+        return 0;
+      }
+      if (rest.length !== 1) throw new UsageError('route takes one FILE');
+      const outcome = await routeFile(rest[0], values, settings, logger);
+      process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
       return 0;
     }
     if (command === 'classify') {

@@ -5,10 +5,17 @@ import { TreeSitterLoader } from '../core/classify/treeSitterLoader';
 import { ProviderHealth } from '../core/providers/health/providerHealth';
 import { HttpProviderClients } from '../core/providers/providerFactory';
 import { WorkerTokenCounter } from '../core/tokens/workerTokenCounter';
+import type { Policy } from '../core/policy/policy';
+import { budgetFromAttempts } from '../core/route/budgetState';
+import { priceOf } from '../core/route/pricing';
+import type { BudgetState, PriceLookup } from '../core/route/router';
 import { DocumentTexts } from './documentTexts';
 import { clearApiKey, setApiKey } from './commands/apiKeyCommands';
 import { classifyAtCursor } from './commands/classifyAtCursor';
 import { explainSelection } from './commands/explainSelection';
+import { whyThisModel } from './commands/whyThisModel';
+import { DecisionDocuments } from './views/decisionDocuments';
+import { RepoPolicyWatcher } from './policy/repoPolicy';
 import { ApiKeyStore } from './secrets/apiKeyStore';
 import { SettingsReader } from './settings/settingsReader';
 import { ExplainDocumentProvider } from './views/explainDocuments';
@@ -32,6 +39,12 @@ export class CodeRouteContext implements vscode.Disposable {
   /** SDK clients kept between requests, per provider, key and timeouts. */
   readonly providerClients = new HttpProviderClients();
   readonly explainDocuments: ExplainDocumentProvider;
+  /** The last routing decision per editor, for "Why This Model?". */
+  readonly decisions: DecisionDocuments;
+  /** Model prices: the settings override, else the pricing library. */
+  readonly prices: PriceLookup = priceOf;
+  /** `.vscode/coderoute.json`: trusted, valid and approved, it tightens the user's policy. */
+  readonly repoPolicy: RepoPolicyWatcher;
   private readonly requestsPanel: RequestsPanel;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -47,14 +60,30 @@ export class CodeRouteContext implements vscode.Disposable {
     this.own({ dispose: () => (this.classifier.dispose(), this.treeSitter.dispose()) });
     this.tokenCounter = this.own(new WorkerTokenCounter({ script: vscode.Uri.joinPath(extension.extensionUri, 'dist', 'tokenizerWorker.js').fsPath, logger: log }));
     this.explainDocuments = this.own(new ExplainDocumentProvider());
+    this.decisions = this.own(new DecisionDocuments());
     this.requestsPanel = this.own(new RequestsPanel(extension.extensionUri, this.history));
+    this.repoPolicy = this.own(new RepoPolicyWatcher(extension.workspaceState, () => this.settings.current.settings, log));
 
     this.command('coderoute.explainSelection', () => explainSelection(this));
+    this.command('coderoute.whyThisModel', () => whyThisModel(this));
     this.command('coderoute.setApiKey', (providerId?: unknown, key?: unknown) => setApiKey(this, providerId, key));
     this.command('coderoute.clearApiKey', (providerId?: unknown) => clearApiKey(this, providerId));
     this.command('coderoute.classifyAtCursor', () => classifyAtCursor(this));
     this.command('coderoute.showLog', () => log.show());
     this.command('coderoute.showRequests', () => this.requestsPanel.show());
+    this.command('coderoute.reviewRepoPolicy', (action?: unknown) => this.repoPolicy.review(action));
+    this.command('coderoute.repoPolicyState', () => this.repoPolicy.settled().then(() => this.repoPolicy.status()));
+  }
+
+  /** What routing obeys: the user's settings, tightened by the repository policy when it applies. */
+  policy(): Policy {
+    return this.repoPolicy.current(this.settings.current.settings);
+  }
+
+  /** Spend against the budgets, from this window's requests (the spend ledger replaces this). */
+  budgetState(): BudgetState {
+    const { settings } = this.settings.current;
+    return budgetFromAttempts(this.history.all, settings, this.prices, new Date(), "this window's requests");
   }
 
   private own<T extends vscode.Disposable>(disposable: T): T {

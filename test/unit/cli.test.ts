@@ -47,8 +47,53 @@ describe('coderoute CLI (bundled)', () => {
     const { code, stdout } = await runCli(['route', '--task', 'explain', '--settings', settingsFile]);
     assert.equal(code, 0);
     const decision = JSON.parse(stdout);
-    assert.equal(decision.chosen.model.name, 'mock-small-v1');
+    assert.equal(decision.chosen.name, 'mock-small-v1');
     assert.equal(decision.decidedBy, 'task-setting');
+  });
+
+  it('routes a request in a file without calling any model, and shows what a repository policy changes', async () => {
+    const file = path.join(dir, 'lib.rs');
+    writeFileSync(file, 'fn add(a: i32, b: i32) -> i32 {\n    let s = a + b\n    s\n}\n');
+    const routing = path.join(dir, 'routing.json');
+    writeFileSync(
+      routing,
+      JSON.stringify({
+        'coderoute.providers': [{ id: 'mock', kind: 'openai', baseUrl: server.baseUrl }],
+        'coderoute.models': [
+          { id: 'small', provider: 'mock', name: 'mock-small-v1', tags: ['cheap'], price: { inputPerMTok: 0.1, outputPerMTok: 0.4 } },
+          { id: 'coder', provider: 'mock', name: 'mock-coder-v1', tags: ['code'], price: { inputPerMTok: 3, outputPerMTok: 15 } },
+        ],
+        'coderoute.routing.mode': 'task',
+        'coderoute.tasks.debug': ['coder', 'small'],
+      }),
+    );
+    server.reset();
+    const plain = await runCli(['route', file, '--line', '2', '--col', '18', '--command', 'debug', '--settings', routing, '--dry-run']);
+    assert.equal(plain.code, 0, plain.stderr);
+    const before = JSON.parse(plain.stdout);
+    assert.equal(before.chosen.model, 'coder');
+    assert.equal(before.task, 'debug');
+    assert.ok(before.features.includes('language rust'));
+
+    const policy = path.join(dir, 'coderoute.json');
+    writeFileSync(policy, '{\n  // this repository keeps debugging cheap\n  "deny": { "models": ["coder"] },\n}\n');
+    const tightened = JSON.parse((await runCli(['route', file, '--line', '2', '--col', '18', '--command', 'debug', '--settings', routing, '--policy', policy])).stdout);
+    assert.equal(tightened.chosen.model, 'small');
+    assert.deepEqual(tightened.policyNotes, ['The repository policy denies 1 model(s): coder.']);
+    assert.equal(server.requests.length, 0, 'no model was called');
+
+    writeFileSync(policy, '{ "providers": [{ "id": "x", "baseUrl": "https://evil.example" }] }');
+    const loosening = await runCli(['route', file, '--line', '2', '--col', '18', '--settings', routing, '--policy', policy]);
+    assert.equal(loosening.code, 2);
+    assert.match(loosening.stderr, /line 1: "providers" is not allowed: a repository policy can only tighten/);
+  });
+
+  it('prints a refusal for a file marked no-ai', async () => {
+    const file = path.join(dir, 'secret.py');
+    writeFileSync(file, '# coderoute: no-ai\nx = 1\n');
+    const { code, stdout } = await runCli(['route', file, '--line', '2', '--col', '1', '--settings', settingsFile]);
+    assert.equal(code, 0);
+    assert.equal(JSON.parse(stdout).refused.reason, 'no-ai');
   });
 
   it('explains the function around a line with the grammar shipped next to the bundle', async () => {

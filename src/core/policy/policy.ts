@@ -9,13 +9,16 @@ import { MODEL_TAGS, type ModelConfig, type ModelTag, type ProviderConfig, type 
  * local-only or no-AI. It names no endpoint, adds no model and raises nothing; unknown keys are
  * errors, so an attempt to do any of that is reported rather than quietly half-applied.
  */
+const repoBudgetAboveZero = 'must be above 0 (0 means no budget, which a repository policy cannot set)';
+
 export const repoPolicySchema = z
   .object({
     $schema: z.string().optional(),
+    // Above 0: in settings 0 means "no budget", so a repository's 0 would lift the user's.
     budget: z
       .object({
-        dailyUsd: z.number().min(0).max(100_000).optional(),
-        monthlyUsd: z.number().min(0).max(1_000_000).optional(),
+        dailyUsd: z.number().gt(0, repoBudgetAboveZero).max(100_000).optional(),
+        monthlyUsd: z.number().gt(0, repoBudgetAboveZero).max(1_000_000).optional(),
       })
       .strict()
       .optional(),
@@ -44,6 +47,9 @@ export type RepoPolicy = z.output<typeof repoPolicySchema>;
 export function repoPolicyJsonSchema(): Record<string, unknown> {
   return {
     ...(z.toJSONSchema(repoPolicySchema, { io: 'input' }) as Record<string, unknown>),
+    // VS Code's JSON support reads these, so the editor accepts what parseRepoPolicy accepts.
+    allowComments: true,
+    allowTrailingCommas: true,
     title: 'CodeRoute repository policy',
     description: 'Tightens the routing policy for this repository: lower budgets, deny providers or models, pin tasks to a tier, mark paths local-only or no-AI. It cannot name endpoints, add models or raise budgets.',
   };
@@ -62,6 +68,8 @@ export interface Policy {
   tasks: Record<Task, string[]>;
   /** Per task, the one tier the repository allows. */
   taskTiers: Partial<Record<Task, ModelTag>>;
+  /** Model ids the repository policy took away (directly or through their provider). */
+  deniedModels: string[];
   privacy: { localOnly: string[]; noAi: string[] };
   /** Dollars; 0 = no budget. */
   budget: { dailyUsd: number; monthlyUsd: number };
@@ -92,6 +100,7 @@ export function mergePolicy(settings: Settings, repo?: { policy: RepoPolicy; has
     models: settings.models,
     tasks: settings.tasks,
     taskTiers: {},
+    deniedModels: [],
     privacy: settings.privacy,
     budget: settings.budget,
     notes: [],
@@ -101,9 +110,17 @@ export function mergePolicy(settings: Settings, repo?: { policy: RepoPolicy; has
   const notes: string[] = [];
   const deniedProviders = new Set(policy.deny?.providers ?? []);
   const deniedModels = new Set(policy.deny?.models ?? []);
-  const models = settings.models.filter((m) => !deniedModels.has(m.id) && !deniedProviders.has(m.provider));
+  const providers = settings.providers.filter((p) => !deniedProviders.has(p.id));
+  if (providers.length < settings.providers.length) {
+    notes.push(`The repository policy denies provider(s) ${settings.providers.filter((p) => !providers.includes(p)).map((p) => p.id).join(', ')}.`);
+  }
+  const models = settings.models
+    .filter((m) => !deniedModels.has(m.id) && !deniedProviders.has(m.provider))
+    // A deployment on a denied provider would still send requests there.
+    .map((m) => (m.deployments?.some((d) => deniedProviders.has(d.provider)) ? { ...m, deployments: m.deployments.filter((d) => !deniedProviders.has(d.provider)) } : m));
   if (models.length < settings.models.length) {
-    notes.push(`The repository policy denies ${settings.models.length - models.length} model(s): ${settings.models.filter((m) => !models.includes(m)).map((m) => m.id).join(', ')}.`);
+    const kept = new Set(models.map((m) => m.id));
+    notes.push(`The repository policy denies ${settings.models.length - models.length} model(s): ${settings.models.filter((m) => !kept.has(m.id)).map((m) => m.id).join(', ')}.`);
   }
   for (const id of deniedModels) if (!settings.models.some((m) => m.id === id)) notes.push(`The repository policy denies model "${id}", which is not configured.`);
   const budget = {
@@ -117,14 +134,18 @@ export function mergePolicy(settings: Settings, repo?: { policy: RepoPolicy; has
     else if (asked > budget[key] && settings.budget[key] !== 0) notes.push(`The repository policy asked for budget.${key} $${asked}, above yours ($${settings.budget[key]}); yours applies.`);
   }
   const taskTiers = { ...(policy.tasks ?? {}) };
-  for (const [task, tier] of Object.entries(taskTiers)) notes.push(`The repository policy pins ${task} to ${tier} models.`);
+  for (const [task, tier] of Object.entries(taskTiers)) {
+    const none = models.some((m) => m.tags.includes(tier)) ? '' : `, but none of your models is tagged ${tier}`;
+    notes.push(`The repository policy pins ${task} to ${tier} models${none}.`);
+  }
   const privacy = {
     localOnly: [...new Set([...settings.privacy.localOnly, ...(policy.privacy?.localOnly ?? [])])],
     noAi: [...new Set([...settings.privacy.noAi, ...(policy.privacy?.noAi ?? [])])],
   };
   if (policy.privacy?.localOnly?.length) notes.push(`The repository policy marks ${policy.privacy.localOnly.join(', ')} local-only.`);
   if (policy.privacy?.noAi?.length) notes.push(`The repository policy marks ${policy.privacy.noAi.join(', ')} no-AI.`);
-  return { ...base, models, budget, taskTiers, privacy, repo: { hash: repo.hash }, notes };
+  const deniedIds = settings.models.filter((m) => !models.some((kept) => kept.id === m.id)).map((m) => m.id);
+  return { ...base, providers, models, deniedModels: deniedIds, budget, taskTiers, privacy, repo: { hash: repo.hash }, notes };
 }
 
 /** A problem in the repository policy file, with where it is (character offsets) for the Problems view. */
@@ -163,7 +184,10 @@ export function parseRepoPolicy(text: string): { policy?: RepoPolicy; problems: 
             path: [...path, key],
             offset: node?.offset ?? 0,
             length: node?.length ?? 1,
-            message: `"${key}" is not allowed: a repository policy can only tighten (budget, deny, tasks, privacy); it cannot name endpoints, add models or raise budgets.`,
+            message:
+              path.length === 0
+                ? `"${key}" is not allowed: a repository policy can only tighten (budget, deny, tasks, privacy); it cannot name endpoints, add models or raise budgets.`
+                : `"${key}" is not allowed in ${path.join('.')}.`,
           };
         });
       }

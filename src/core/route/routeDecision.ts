@@ -1,12 +1,21 @@
 import type { Task } from '../context/requestContext';
-import { MODEL_TAGS, type ModelConfig, type ModelTag, type ProviderConfig, type Settings } from '../config/settingsSchema';
-import { allowedFor, type PrivacyClass } from '../policy/privacy';
+import { MODEL_TAGS, type ModelConfig, type ModelTag, type ProviderConfig, type RoutingMode, type Settings } from '../config/settingsSchema';
+import type { ClassifiedTask } from '../classify/classification';
+import { mergePolicy } from '../policy/policy';
+import type { PrivacyClass } from '../policy/privacy';
+import { route } from './router';
 
 /** A model the router considered, with the score it gave it (higher is better). */
 export interface RouteCandidate {
   modelId: string;
   score: number;
+  /** Predicted probability of acceptance. */
+  pAccept?: number;
+  /** Estimated dollars for this request; undefined when the price is unknown. */
+  estCostUsd?: number;
   note: string;
+  /** Left out (privacy, policy, capability, budget, latency); `note` says why. */
+  excluded?: boolean;
 }
 
 /** One place a model can be called: a provider, and the model's name there. */
@@ -31,14 +40,26 @@ export interface RoutedModel {
 export interface RouteDecision {
   requestId: string;
   task: Task;
+  /** The classified kind (for completions: line, block or comment); the task otherwise. */
+  kind?: ClassifiedTask | Task;
+  mode?: RoutingMode;
   /** Where the request's code may go; every model of the chain respects it. */
   privacy: PrivacyClass;
   chosen: RoutedModel;
   /** Models to try, in order, when the chosen one fails. */
   fallbacks: RoutedModel[];
   candidates: RouteCandidate[];
-  /** What decided: the name of the rule or estimate. */
-  decidedBy: 'task-setting';
+  /** What decided: a rule, the task's setting, or the estimates (score). */
+  decidedBy: 'rule' | 'task-setting' | 'estimate';
+  /** The rule that fired, by id. */
+  rule?: string;
+  /** The facts of the request that routing looked at ("task debug", "40-line function", "2 errors"). */
+  features?: string[];
+  /** Estimated dollars for the chosen model; undefined when its price is unknown. */
+  estimatedCostUsd?: number;
+  budget?: { spentTodayUsd: number; spentMonthUsd: number; dailyUsd: number; monthlyUsd: number; source: string };
+  /** What the repository policy changed or refused. */
+  policyNotes?: string[];
   /** One sentence a user can read to see why this model was chosen. */
   reason: string;
 }
@@ -75,7 +96,8 @@ function deployment(provider: ProviderConfig, name: string, weight: number): Rou
   return { key: `${provider.id}/${name}`, provider, name, weight };
 }
 
-function resolve(settings: Settings, modelId: string, setting: string): RoutedModel {
+/** A model id resolved with its provider and deployments; names the setting to fix when it cannot be. */
+export function resolveModel(settings: Pick<Settings, 'models' | 'providers'>, modelId: string, setting: string): RoutedModel {
   const model = settings.models.find((m) => m.id === modelId);
   if (!model) {
     throw new RouteError(`Model "${modelId}" named by ${setting} is not in coderoute.models.`, setting);
@@ -97,34 +119,10 @@ function resolve(settings: Settings, modelId: string, setting: string): RoutedMo
 }
 
 /**
- * The first routing rule: the task's models from `coderoute.tasks.<task>`, in order; the first is
- * chosen and the rest are its fallbacks. For a `local-only` request the models not tagged `local`
- * are left out of the chain (and listed as excluded); when none is left, the first configured
- * model stays chosen so that the caller refuses with a message naming it, and nothing is sent.
- * The routing engine (rules, performance-based choice) builds on this shape.
+ * The task's models from `coderoute.tasks.<task>` in order, by the routing engine in `task` mode,
+ * for callers that have no file or classification (the command line's `route --task`, tests).
  */
 export function routeByTask(requestId: string, task: Task, settings: Settings, privacy: PrivacyClass = 'any'): RouteDecision {
-  const setting = `coderoute.tasks.${task}`;
-  const configured = expandEntries(settings.models, settings.tasks[task]).map((id) => resolve(settings, id, setting));
-  const eligible = configured.filter((r) => allowedFor(privacy, r.model));
-  const [chosen, ...fallbacks] = eligible.length > 0 ? eligible : configured.slice(0, 1);
-  const candidates = configured.map((r, index): RouteCandidate => {
-    const excluded = !allowedFor(privacy, r.model);
-    return {
-      modelId: r.model.id,
-      score: excluded ? 0 : 1 - index / configured.length,
-      note: excluded ? 'excluded: not tagged local, and the file is local-only' : `position ${index + 1} in ${setting}`,
-    };
-  });
-  const rest = fallbacks.length > 0 ? `, then ${fallbacks.map((f) => f.model.id).join(', ')} if it fails` : '';
-  return {
-    requestId,
-    task,
-    privacy,
-    chosen,
-    fallbacks,
-    candidates,
-    decidedBy: 'task-setting',
-    reason: `${task} goes to ${chosen.model.id} (${chosen.provider.id}) because ${setting} names it${rest}.`,
-  };
+  const policy = mergePolicy({ ...settings, routing: { ...settings.routing, mode: 'task', rules: [] } });
+  return route({ requestId, task, languageId: 'plaintext', path: '', policy, directives: { noAi: false, localOnly: privacy === 'local-only' } });
 }

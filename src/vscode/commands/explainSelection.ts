@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { runChat, type Attempt } from '../../core/actions/runChatAttempt';
-import { directiveRefusal, privacyOf, readFileDirectives } from '../../core/policy/fileDirectives';
-import type { ProviderErrorKind } from '../../core/providers/chatProvider';
+import { readFileDirectives } from '../../core/policy/fileDirectives';
+import { estimateTokens, type ProviderErrorKind } from '../../core/providers/chatProvider';
 import { buildExplainMessages } from '../../core/prompts/explainPrompt';
 import { findExplainTarget, type ExplainTarget } from '../../core/prompts/explainTarget';
-import { RouteError, routeByTask, type RouteDecision } from '../../core/route/routeDecision';
+import { decisionLogLine, decisionRecord } from '../../core/route/decisionRecord';
+import { RouteError, type RouteDecision } from '../../core/route/routeDecision';
+import { RouteRefusal, route } from '../../core/route/router';
 import { providerEndpoint } from '../../core/config/settingsSchema';
 import { toAbortSignal } from '../cancellation';
 import { chatProviderFor } from '../providers/chatProviderFor';
@@ -96,30 +98,42 @@ export async function explainSelection(ctx: CodeRouteContext): Promise<ExplainCo
     const request = requestContextFromEditor(editor, 'explain', requestId, ctx.documentTexts);
     const { settings } = ctx.settings.current;
     const directives = readFileDirectives(request.headerText);
+    const classification = await ctx.classifier.classify(request, 'explain');
+    ctx.log.info(`explain: difficulty ${classification.difficulty}; ${classification.reason} id=${requestId}`);
     let decision: RouteDecision;
     try {
-      decision = routeByTask(requestId, 'explain', settings, privacyOf(directives));
+      decision = route({
+        requestId,
+        task: 'explain',
+        classification,
+        languageId: request.languageId,
+        path: request.path,
+        directives,
+        policy: ctx.policy(),
+        budget: ctx.budgetState(),
+        prices: ctx.prices,
+        tokens: { input: estimateTokens(request.text) + 300, output: Math.min(settings.request.maxOutputTokens, 800) },
+      });
     } catch (error) {
+      if (error instanceof RouteRefusal) {
+        ctx.log.info(`explain: refused (${error.reason}) id=${requestId}`);
+        void vscode.window.showWarningMessage(error.message);
+        return { status: 'blocked', requestId };
+      }
       if (!(error instanceof RouteError)) throw error;
       ctx.log.warn(`explain: ${error.message} id=${requestId}`);
       showUserError(error.message, { label: 'Open Settings', query: error.setting }, OPEN_LOG);
       return { status: 'error', requestId, errorKind: 'config' };
     }
+    ctx.decisions.remember(editor.document.uri.toString(), decision, `explain in ${request.path}`);
+    ctx.log.info(decisionLogLine(decisionRecord(decision)));
     const { model, provider } = decision.chosen;
-    const refusal = directiveRefusal(directives, decision);
-    if (refusal) {
-      ctx.log.info(`explain: blocked by a file directive id=${requestId}`);
-      void vscode.window.showWarningMessage(refusal);
-      return { status: 'blocked', requestId, modelId: model.id };
-    }
     const apiKey = provider.auth === 'apiKey' ? await ctx.apiKeys.get(provider.id) : undefined;
     if (provider.auth === 'apiKey' && !apiKey) {
       showUserError(`No API key is set for ${provider.id}.`, { label: 'Set API Key', providerId: provider.id });
       return { status: 'error', requestId, modelId: model.id, errorKind: 'missing-key' };
     }
 
-    const classification = await ctx.classifier.classify(request, 'explain');
-    ctx.log.info(`explain: difficulty ${classification.difficulty}; ${classification.reason} id=${requestId}`);
     const target = findExplainTarget(request, classification);
     const messages = buildExplainMessages(request, target);
     const { title, header } = describeTarget(target, request.path);

@@ -1,0 +1,64 @@
+import type { ModelConfig, ModelTag } from '../config/settingsSchema';
+import type { ClassifiedTask } from '../classify/classification';
+import type { Task } from '../context/requestContext';
+
+/** The context an acceptance estimate is for: the bucket the learner keys its statistics by. */
+export interface EstimateContext {
+  task: ClassifiedTask | Task;
+  language: string;
+  difficulty: number;
+}
+
+export interface AcceptanceEstimate {
+  /** Probability that the answer is accepted, 0..1. */
+  p: number;
+  /** How much evidence stands behind it (0 for a prior). */
+  samples: number;
+  source: 'prior' | 'learned';
+  /** Expected time to the answer in milliseconds, when known. */
+  latencyMs?: number;
+}
+
+/**
+ * What the router needs from the learner: per model and context, the chance of acceptance. The
+ * learner (a later issue) implements this from accept / reject signals; until it has evidence,
+ * it answers with the tier priors below.
+ */
+export interface AcceptanceEstimator {
+  estimate(model: ModelConfig, context: EstimateContext): AcceptanceEstimate;
+}
+
+/** Base acceptance per tier on an easy request, and how much it falls as difficulty rises to 1. */
+const TIER_PRIORS: Record<ModelTag, { base: number; slope: number }> = {
+  strong: { base: 0.86, slope: 0.12 },
+  code: { base: 0.83, slope: 0.2 },
+  cheap: { base: 0.8, slope: 0.5 },
+  local: { base: 0.7, slope: 0.5 },
+};
+/** A model with no tier tag: between cheap and code. */
+const UNTAGGED = { base: 0.72, slope: 0.35 };
+
+/** Code-writing tasks ask more of a model than explaining or completing a line. */
+const TASK_EASE: Partial<Record<ClassifiedTask | Task, number>> = {
+  explain: 0.04,
+  format: 0.03,
+  'complete-line': 0.03,
+  'complete-comment': 0.03,
+  generate: -0.03,
+  debug: -0.04,
+  'complete-block': -0.02,
+};
+
+/**
+ * The cold-start estimate from a model's tags: the best of its tiers, lowered by difficulty
+ * (cheap models lose most on hard requests) and adjusted for the task. Deliberately simple and
+ * visible in every decision as "prior".
+ */
+export function tierPrior(model: ModelConfig, context: EstimateContext): AcceptanceEstimate {
+  const tiers = model.tags.map((t) => TIER_PRIORS[t]);
+  const prior = tiers.length > 0 ? tiers.reduce((best, t) => (t.base - t.slope * context.difficulty > best.base - best.slope * context.difficulty ? t : best)) : UNTAGGED;
+  const p = prior.base - prior.slope * context.difficulty + (TASK_EASE[context.task] ?? 0);
+  return { p: Math.min(0.99, Math.max(0.01, p)), samples: 0, source: 'prior' };
+}
+
+export const TIER_PRIOR_ESTIMATOR: AcceptanceEstimator = { estimate: tierPrior };

@@ -1,0 +1,276 @@
+import type { ClassifiedTask, Classification } from '../classify/classification';
+import type { Task } from '../context/requestContext';
+import type { ModelConfig, ProviderConfig, RoutingMode, RoutingRule } from '../config/settingsSchema';
+import type { FileDirectives } from '../policy/fileDirectives';
+import { firstMatch } from '../policy/pathGlobs';
+import type { Policy } from '../policy/policy';
+import { allowedFor, type PrivacyClass } from '../policy/privacy';
+import { estimateCost, priceOf, type ModelPrice } from './pricing';
+import { TIER_PRIOR_ESTIMATOR, type AcceptanceEstimator, type EstimateContext } from './estimates';
+import { RouteError, expandEntries, resolveModel, type RouteCandidate, type RouteDecision, type RoutedModel } from './routeDecision';
+
+export type PriceLookup = (model: ModelConfig, provider: ProviderConfig) => ModelPrice | undefined;
+
+/** What has been spent against the budgets, and how far through the day and month we are. */
+export interface BudgetState {
+  spentTodayUsd: number;
+  spentMonthUsd: number;
+  /** 0..1 of the day (and month) elapsed: the pace a budget should be spent at. */
+  dayElapsed: number;
+  monthElapsed: number;
+  /** Where the figures come from, for the explanation (for example "this session's requests"). */
+  source: string;
+}
+
+export const NO_SPEND: BudgetState = { spentTodayUsd: 0, spentMonthUsd: 0, dayElapsed: 0.5, monthElapsed: 0.5, source: 'no spend recorded' };
+
+export interface RouteInput {
+  requestId: string;
+  /** The action's task. */
+  task: Task;
+  /** The classifier's view of the request (its task refines `complete` into line / block / comment). */
+  classification?: Pick<Classification, 'task' | 'difficulty' | 'features' | 'language'>;
+  languageId: string;
+  /** Workspace-relative, `/`-separated. */
+  path: string;
+  directives?: FileDirectives;
+  policy: Policy;
+  budget?: BudgetState;
+  estimator?: AcceptanceEstimator;
+  prices?: PriceLookup;
+  /** Expected tokens of the request, for the cost estimate. */
+  tokens?: { input: number; output: number };
+}
+
+/** The request may not be sent anywhere (no-AI), or nowhere it may go is configured. */
+export class RouteRefusal extends Error {
+  constructor(
+    message: string,
+    readonly reason: 'no-ai' | 'no-allowed-model',
+    /** The setting or file that decides, for an "Open" action. */
+    readonly setting: string,
+  ) {
+    super(message);
+    this.name = 'RouteRefusal';
+  }
+}
+
+const MAX_CHAIN = 4;
+const DEFAULT_TOKENS = { input: 1500, output: 500 };
+
+/** The price set in settings for the model, if any (no library lookup): for tests and tools that want only declared prices. */
+export function overridePrice(model: ModelConfig): ModelPrice | undefined {
+  return model.price ? { ...model.price, source: 'settings', note: 'price from coderoute.models' } : undefined;
+}
+
+function costOf(price: ModelPrice | undefined, tokens: { input: number; output: number }): number | undefined {
+  return price ? estimateCost(price, tokens.input, tokens.output) : undefined;
+}
+
+function money(usd: number | undefined): string {
+  if (usd === undefined) return 'price unknown';
+  if (usd === 0) return '$0';
+  return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(3)}`;
+}
+
+function ruleMatches(rule: RoutingRule, task: Task, kind: ClassifiedTask | Task, input: RouteInput, difficulty: number, privacy: PrivacyClass): boolean {
+  const { when } = rule;
+  if (when.task && !when.task.some((t) => t === task || t === kind)) return false;
+  if (when.language && !when.language.includes(input.languageId)) return false;
+  if (when.path && !firstMatch(input.path, when.path)) return false;
+  if (when.difficulty && (difficulty < when.difficulty[0] || difficulty > when.difficulty[1])) return false;
+  if (when.privacy && when.privacy !== privacy) return false;
+  return true;
+}
+
+/** The facts of the request that routing looked at, as short phrases. */
+function featurePhrases(input: RouteInput, kind: ClassifiedTask | Task, difficulty: number): string[] {
+  const f = input.classification?.features;
+  const facts = [`task ${kind}`, `language ${input.languageId}`, `difficulty ${difficulty.toFixed(2)}`];
+  if (f?.unit && f.unit.kind !== 'lines') facts.push(`${f.unit.lines}-line ${f.unit.kind.replace(/_/g, ' ')}${f.unit.name ? ` ${f.unit.name}` : ''}`);
+  const errors = (f?.syntaxErrors ?? 0) + (f?.diagnosticErrors ?? 0);
+  if (errors > 0) facts.push(`${errors} error${errors === 1 ? '' : 's'}`);
+  return facts;
+}
+
+/** "debug in a 40-line rust function with 2 errors". */
+function describeRequest(input: RouteInput, kind: ClassifiedTask | Task): string {
+  const f = input.classification?.features;
+  const unit = f?.unit && f.unit.kind !== 'lines' ? ` in a ${f.unit.lines}-line ${input.languageId} ${f.unit.kind.replace(/_/g, ' ')}` : ` in ${input.languageId}`;
+  const errors = (f?.syntaxErrors ?? 0) + (f?.diagnosticErrors ?? 0);
+  return `${kind}${unit}${errors > 0 ? ` with ${errors} error${errors === 1 ? '' : 's'}` : ''}`;
+}
+
+interface Scored {
+  routed: RoutedModel;
+  position: number;
+  p: number;
+  cost: number | undefined;
+  score: number;
+  price?: ModelPrice;
+  excluded?: string;
+}
+
+/**
+ * The routing engine. From the request (task, classification, file, directives), the merged
+ * policy, the budget state and the acceptance estimates, it decides which model answers, which
+ * follow as fallbacks, and why, in a form a user can read and a test can check.
+ *
+ * - `task` mode: rules only. The first matching rule's list (else the task setting's) in order.
+ * - `performance` mode: every allowed model; the highest acceptance − priceWeight × cost wins,
+ *   within the latency target and the budget's pace.
+ * - `hybrid` (default): the rule (or task setting) gives the candidates; the score picks among them.
+ *
+ * Fails closed: a no-AI file is refused; a local-only file never reaches a model not tagged
+ * local, and when none is available the request is refused, naming what to change.
+ */
+export function route(input: RouteInput): RouteDecision {
+  const { policy } = input;
+  const kind: ClassifiedTask | Task = input.task === 'complete' && input.classification ? input.classification.task : input.task;
+  const difficulty = input.classification?.difficulty ?? 0.5;
+  const prices = input.prices ?? priceOf;
+  const estimator = input.estimator ?? TIER_PRIOR_ESTIMATOR;
+  const budget = input.budget ?? NO_SPEND;
+  const tokens = input.tokens ?? DEFAULT_TOKENS;
+
+  // Privacy first: nothing else matters for a file that may not leave the editor.
+  const noAiGlob = firstMatch(input.path, policy.privacy.noAi);
+  if (input.directives?.noAi || noAiGlob) {
+    const why = input.directives?.noAi ? 'is marked `coderoute: no-ai`' : `matches the no-AI path \`${noAiGlob}\``;
+    throw new RouteRefusal(`This file ${why}; nothing was sent.`, 'no-ai', noAiGlob ? 'coderoute.privacy.noAi' : 'file');
+  }
+  const localGlob = firstMatch(input.path, policy.privacy.localOnly);
+  const privacy: PrivacyClass = input.directives?.localOnly || localGlob ? 'local-only' : 'any';
+  const privacyWhy = input.directives?.localOnly ? 'marked `coderoute: local-only`' : localGlob ? `in the local-only path \`${localGlob}\`` : '';
+
+  // Candidates: a rule, the task setting, or (performance mode) every model.
+  const mode: RoutingMode = policy.mode;
+  const rule = mode === 'performance' ? undefined : policy.rules.find((r) => ruleMatches(r, input.task, kind, input, difficulty, privacy));
+  const setting = rule ? `coderoute.routing.rules (${rule.id})` : `coderoute.tasks.${input.task}`;
+  let entries = rule ? rule.use : policy.tasks[input.task];
+  let origin = rule ? `rule \`${rule.id}\`` : `coderoute.tasks.${input.task}`;
+  if (!rule && kind === 'complete-block' && entries.length === 1 && entries[0] === 'cheap') {
+    // The default sends line completions to cheap models and block completions to code models.
+    entries = ['code', 'cheap'];
+    origin = 'default `complete-block` (code models for blocks)';
+  }
+  const ids = mode === 'performance' ? policy.models.map((m) => m.id) : expandEntries(policy.models, entries);
+  const routedModels: RoutedModel[] = [];
+  const excludedNotes: RouteCandidate[] = [];
+  for (const id of ids) {
+    if (policy.deniedModels.includes(id)) {
+      excludedNotes.push({ modelId: id, score: 0, note: 'excluded: denied by the repository policy', excluded: true });
+      continue;
+    }
+    if (!policy.models.some((m) => m.id === id)) throw new RouteError(`Model "${id}" named by ${setting} is not in coderoute.models.`, setting.startsWith('coderoute.tasks') ? setting : 'coderoute.routing.rules');
+    routedModels.push(resolveModel(policy, id, setting));
+  }
+
+  // Unknown prices are charged as the dearest known model of the catalogue, in the score and against
+  // the budget: never as free.
+  const dearest = Math.max(0, ...policy.models.map((m) => costOf(prices(m, resolveProvider(policy, m)), tokens) ?? 0));
+  const context: EstimateContext = { task: kind, language: input.languageId, difficulty };
+  const pin = policy.taskTiers[input.task];
+  const paceFactor = budgetPace(policy, budget);
+  const scored: Scored[] = routedModels.map((routed, position) => {
+    const price = prices(routed.model, routed.provider);
+    const estimate = estimator.estimate(routed.model, context);
+    const cost = costOf(price, tokens);
+    let excluded: string | undefined;
+    if (!allowedFor(privacy, routed.model)) excluded = `not tagged local, and the file is ${privacyWhy}`;
+    else if (pin && !routed.model.tags.includes(pin)) excluded = `the repository policy pins ${input.task} to ${pin} models`;
+    else if (!capable(routed.model, kind)) excluded = `cannot ${kind === 'complete-line' || kind === 'complete-block' || kind === 'complete-comment' ? 'complete code' : 'chat'}`;
+    else if (exceedsBudget(policy, budget, cost ?? dearest)) excluded = `its estimated ${money(cost)} would go past the remaining budget`;
+    else if (policy.latencyTargetMs > 0 && estimate.latencyMs !== undefined && estimate.latencyMs > policy.latencyTargetMs) {
+      excluded = `expected ${Math.round(estimate.latencyMs)} ms, over the ${policy.latencyTargetMs} ms target`;
+    }
+    const costForScore = cost ?? dearest;
+    const score = mode === 'task' ? 1 - position / Math.max(1, routedModels.length) : estimate.p - policy.priceWeight * paceFactor * costForScore;
+    return { routed, position, p: estimate.p, cost, score, price, excluded };
+  });
+
+  const eligible = scored.filter((s) => !s.excluded);
+  if (eligible.length === 0) {
+    const why = scored.map((s) => `${s.routed.model.id} (${s.excluded})`).concat(excludedNotes.map((n) => `${n.modelId} (${n.note.replace(/^excluded: /, '')})`));
+    if (privacy === 'local-only') {
+      throw new RouteRefusal(
+        `This file is ${privacyWhy}, and no model for ${input.task} is tagged local${why.length ? `: ${why.join('; ')}` : ''}. Nothing was sent.`,
+        'no-allowed-model',
+        setting.startsWith('coderoute.tasks') ? setting : 'coderoute.routing.rules',
+      );
+    }
+    if (ids.length === 0) throw new RouteError(`No model is configured for ${input.task} (${origin}).`, setting);
+    throw new RouteRefusal(`No model may take this ${input.task} request: ${why.join('; ')}. Nothing was sent.`, 'no-allowed-model', setting);
+  }
+  const ordered = mode === 'task' ? eligible : [...eligible].sort((a, b) => b.score - a.score || a.position - b.position);
+  const [chosen, ...rest] = ordered;
+  const fallbacks = rest.slice(0, MAX_CHAIN - 1);
+
+  const decidedBy: RouteDecision['decidedBy'] = mode === 'task' || ordered.length === 1 ? (rule ? 'rule' : 'task-setting') : 'estimate';
+  const how =
+    decidedBy === 'estimate'
+      ? `best score among ${eligible.length} (acceptance ${chosen.p.toFixed(2)} ${estimator === TIER_PRIOR_ESTIMATOR ? 'by tier prior' : 'learned'}${origin ? `, candidates from ${origin}` : ''})`
+      : origin;
+  const priceNote = chosen.cost === undefined ? ' — no known price for this model: set `price` in coderoute.models' : '';
+  const reason = `${describeRequest(input, kind)} → ${chosen.routed.model.id}: ${how}, est. ${money(chosen.cost)}${priceNote}.`;
+  const candidates: RouteCandidate[] = [
+    ...scored.map((s) => ({
+      modelId: s.routed.model.id,
+      score: s.excluded ? 0 : Math.round(s.score * 1000) / 1000,
+      pAccept: Math.round(s.p * 1000) / 1000,
+      estCostUsd: s.cost,
+      note: s.excluded ? `excluded: ${s.excluded}` : s.cost === undefined ? 'price unknown (scored as the dearest known model)' : `${s.price?.source ?? ''} price`,
+      excluded: s.excluded ? true : undefined,
+    })),
+    ...excludedNotes,
+  ];
+  return {
+    requestId: input.requestId,
+    task: input.task,
+    kind,
+    mode,
+    privacy,
+    chosen: chosen.routed,
+    fallbacks: fallbacks.map((f) => f.routed),
+    candidates,
+    decidedBy,
+    rule: rule?.id,
+    features: featurePhrases(input, kind, difficulty),
+    estimatedCostUsd: chosen.cost,
+    budget: { ...budget, dailyUsd: policy.budget.dailyUsd, monthlyUsd: policy.budget.monthlyUsd },
+    policyNotes: policy.notes,
+    reason,
+  };
+}
+
+function resolveProvider(policy: Policy, model: ModelConfig): ProviderConfig {
+  return policy.providers.find((p) => p.id === model.provider) ?? { id: model.provider, kind: 'vscode-lm', auth: 'none' };
+}
+
+function capable(model: ModelConfig, kind: ClassifiedTask | Task): boolean {
+  // Completions use fill-in-the-middle when the model has it, else a chat prompt.
+  return model.capabilities.includes('chat') || (kind.startsWith('complete') && model.capabilities.includes('fim'));
+}
+
+/** > 1 when spending runs ahead of the budget's pace: cost then weighs more, steering to cheaper models. */
+function budgetPace(policy: Policy, budget: BudgetState): number {
+  const paces: number[] = [];
+  if (policy.budget.dailyUsd > 0) paces.push(budget.spentTodayUsd / (policy.budget.dailyUsd * Math.max(0.05, budget.dayElapsed)));
+  if (policy.budget.monthlyUsd > 0) paces.push(budget.spentMonthUsd / (policy.budget.monthlyUsd * Math.max(0.05, budget.monthElapsed)));
+  const pace = Math.max(0, ...paces);
+  return pace > 1 ? pace * pace : 1;
+}
+
+/** True when the estimated cost would go past what is left of a budget; an unknown price counts once nothing is left. */
+function exceedsBudget(policy: Policy, budget: BudgetState, cost: number | undefined): boolean {
+  const limits: [number, number][] = [
+    [policy.budget.dailyUsd, budget.spentTodayUsd],
+    [policy.budget.monthlyUsd, budget.spentMonthUsd],
+  ];
+  for (const [limit, spent] of limits) {
+    if (limit <= 0) continue;
+    const remaining = limit - spent;
+    if (cost === undefined ? remaining <= 0 : cost > 0 && cost > remaining) return true;
+  }
+  return false;
+}
