@@ -57,6 +57,8 @@ interface CacheEntry {
 // The router asks for every candidate of every request; matching a name against the library's
 // patterns takes tens of microseconds, a map lookup well under one.
 const cache = new Map<string, CacheEntry>();
+/** The settings' own prices, one object per model entry (settings objects are replaced, not changed). */
+const declaredPrices = new WeakMap<ModelConfig, ModelPrice>();
 
 /**
  * The model's price: its `price` setting if set, else the pricing library's price for the
@@ -67,7 +69,9 @@ const cache = new Map<string, CacheEntry>();
  */
 export function priceOf(model: ModelConfig, provider: ProviderConfig, at?: Date): ModelPrice | undefined {
   if (model.price) {
-    return { ...model.price, source: 'settings', note: `set in coderoute.models for "${model.id}"` };
+    let declared = declaredPrices.get(model);
+    if (!declared) declaredPrices.set(model, (declared = { ...model.price, source: 'settings', note: `set in coderoute.models for "${model.id}"` }));
+    return declared;
   }
   if (provider.kind === 'vscode-lm') {
     const premium = model.premiumRequests === undefined ? 'premium requests' : `${model.premiumRequests} premium request(s) per call`;

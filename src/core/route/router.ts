@@ -162,13 +162,16 @@ export function route(input: RouteInput): RouteDecision {
       excludedNotes.push({ modelId: id, score: 0, note: 'excluded: denied by the repository policy', excluded: true });
       continue;
     }
-    if (!policy.models.some((m) => m.id === id)) throw new RouteError(`Model "${id}" named by ${setting} is not in coderoute.models.`, setting.startsWith('coderoute.tasks') ? setting : 'coderoute.routing.rules');
-    routedModels.push(resolveModel(policy, id, setting));
+    // A configured model that did not resolve (its provider is missing) throws with the setting to fix.
+    const routed = catalogueOf(policy).get(id) ?? (policy.models.some((m) => m.id === id) ? resolveModel(policy, id, setting) : undefined);
+    if (!routed) throw new RouteError(`Model "${id}" named by ${setting} is not in coderoute.models.`, setting.startsWith('coderoute.tasks') ? setting : 'coderoute.routing.rules');
+    routedModels.push(routed);
   }
 
   // Unknown prices are charged as the dearest known model of the catalogue, in the score and against
   // the budget: never as free.
-  const dearest = Math.max(0, ...policy.models.map((m) => costOf(prices(m, resolveProvider(policy, m)), tokens) ?? 0));
+  let dearestCost: number | undefined;
+  const dearest = () => (dearestCost ??= Math.max(0, ...[...catalogueOf(policy).values()].map((r) => costOf(prices(r.model, r.provider), tokens) ?? 0)));
   const context: EstimateContext = { task: kind, language: input.languageId, difficulty };
   const pin = policy.taskTiers[input.task];
   const paceFactor = budgetPace(policy, budget);
@@ -180,11 +183,11 @@ export function route(input: RouteInput): RouteDecision {
     if (!allowedFor(privacy, routed.model)) excluded = `not tagged local, and the file is ${privacyWhy}`;
     else if (pin && !routed.model.tags.includes(pin)) excluded = `the repository policy pins ${input.task} to ${pin} models`;
     else if (!capable(routed.model, kind)) excluded = `cannot ${kind === 'complete-line' || kind === 'complete-block' || kind === 'complete-comment' ? 'complete code' : 'chat'}`;
-    else if (exceedsBudget(policy, budget, cost ?? dearest)) excluded = `its estimated ${money(cost)} would go past the remaining budget`;
+    else if (exceedsBudget(policy, budget, cost ?? dearest())) excluded = `its estimated ${money(cost)} would go past the remaining budget`;
     else if (policy.latencyTargetMs > 0 && estimate.latencyMs !== undefined && estimate.latencyMs > policy.latencyTargetMs) {
       excluded = `expected ${Math.round(estimate.latencyMs)} ms, over the ${policy.latencyTargetMs} ms target`;
     }
-    const costForScore = cost ?? dearest;
+    const costForScore = cost ?? dearest();
     const score = mode === 'task' ? 1 - position / Math.max(1, routedModels.length) : estimate.p - policy.priceWeight * paceFactor * costForScore;
     return { routed, position, p: estimate.p, cost, score, price, excluded };
   });
@@ -243,8 +246,24 @@ export function route(input: RouteInput): RouteDecision {
   };
 }
 
-function resolveProvider(policy: Policy, model: ModelConfig): ProviderConfig {
-  return policy.providers.find((p) => p.id === model.provider) ?? { id: model.provider, kind: 'vscode-lm', auth: 'none' };
+/**
+ * Every model of the policy resolved with its provider and deployments, by id. Kept per model list
+ * (the same array while settings and the repository policy do not change), so that a decision does
+ * not search the catalogue again for every candidate.
+ */
+const catalogues = new WeakMap<readonly ModelConfig[], Map<string, RoutedModel>>();
+
+function catalogueOf(policy: Policy): Map<string, RoutedModel> {
+  let catalogue = catalogues.get(policy.models);
+  if (!catalogue) {
+    catalogue = new Map();
+    for (const model of policy.models) {
+      // A model whose provider is missing was reported with the settings; it cannot be routed to.
+      if (policy.providers.some((p) => p.id === model.provider)) catalogue.set(model.id, resolveModel(policy, model.id, 'coderoute.models'));
+    }
+    catalogues.set(policy.models, catalogue);
+  }
+  return catalogue;
 }
 
 function capable(model: ModelConfig, kind: ClassifiedTask | Task): boolean {

@@ -124,6 +124,7 @@ describe('Repository policy (.vscode/coderoute.json) in a trusted workspace', ()
       'the JSON schema to flag "providers"',
       30_000,
     );
+    assert.match(fromSchema.message, /Property providers is not allowed/);
     assert.equal(fromSchema.range.start.line, 2);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });

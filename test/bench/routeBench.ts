@@ -1,0 +1,116 @@
+import { performance } from 'node:perf_hooks';
+import type { Classification } from '../../src/core/classify/classification';
+import { parseSettings, type SettingKey } from '../../src/core/config/settingsSchema';
+import type { Task } from '../../src/core/context/requestContext';
+import { mergePolicy } from '../../src/core/policy/policy';
+import { route, type RouteInput } from '../../src/core/route/router';
+
+/**
+ * npm run bench:route — the routing decision alone (no classification, no provider call) with
+ * 20 models and 50 rules, in each mode, over varied requests. Target (from the issue): p99 <= 0.2 ms.
+ * Prices come from the pricing library as in the extension (the first lookup of each model warms
+ * its cache, as the first request of a session would). Figures are for humans; exit code 0.
+ */
+
+const LANGUAGES = ['typescript', 'python', 'rust', 'go', 'java', 'cpp', 'ruby', 'shellscript'];
+const NAMES = ['gpt-4.1-mini', 'gpt-4.1', 'gpt-4o', 'gpt-4o-mini', 'o4-mini', 'claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-opus-4-1'];
+const TAGS = [['cheap'], ['code', 'strong'], ['code'], ['cheap'], ['strong'], ['code', 'strong'], ['cheap'], ['strong']];
+
+function settingsFor(mode: 'task' | 'performance' | 'hybrid') {
+  const models = Array.from({ length: 20 }, (_, i) => ({
+    id: `m${i}`,
+    provider: i % 5 === 4 ? 'local' : i % 2 ? 'anthropic' : 'openai',
+    name: i % 5 === 4 ? `qwen2.5-coder:${i}b` : NAMES[i % NAMES.length],
+    tags: i % 5 === 4 ? ['cheap', 'local'] : TAGS[i % TAGS.length],
+    ...(i % 7 === 3 ? { price: { inputPerMTok: 1 + i, outputPerMTok: 4 + i } } : {}),
+  }));
+  const rules = Array.from({ length: 50 }, (_, i) => ({
+    id: `rule-${i}`,
+    when: {
+      ...(i % 2 ? { task: [(['format', 'explain', 'generate', 'debug', 'complete-block'] as const)[i % 5]] } : {}),
+      ...(i % 3 ? { language: [LANGUAGES[i % LANGUAGES.length]] } : {}),
+      ...(i % 4 === 0 ? { path: [`src/module${i}/**`, `**/*.gen${i}.ts`] } : {}),
+      ...(i % 5 === 0 ? { difficulty: [0.5 + (i % 10) / 20, 1] as [number, number] } : {}),
+    },
+    use: [`m${i % 20}`, `m${(i * 7) % 20}`, i % 2 ? 'cheap' : 'code'],
+  }));
+  const raw: Partial<Record<SettingKey, unknown>> = {
+    providers: [
+      { id: 'openai', kind: 'openai', baseUrl: 'https://api.openai.com/v1' },
+      { id: 'anthropic', kind: 'anthropic', baseUrl: 'https://api.anthropic.com' },
+      { id: 'local', kind: 'openai', baseUrl: 'http://127.0.0.1:11434/v1', auth: 'none' },
+    ],
+    models,
+    'routing.rules': rules,
+    'routing.mode': mode,
+    'privacy.localOnly': ['secrets/**', '**/*.pem'],
+    'privacy.noAi': ['**/.env'],
+    'budget.dailyUsd': 5,
+    'tasks.explain': ['cheap', 'code'],
+    'tasks.debug': ['code', 'strong'],
+  };
+  const { settings, issues } = parseSettings((key) => raw[key]);
+  if (issues.length) throw new Error(`bench settings: ${JSON.stringify(issues)}`);
+  return mergePolicy(settings, { policy: { deny: { models: ['m13'] }, tasks: { format: 'cheap' } }, hash: 'bench' });
+}
+
+function requests(count: number): Omit<RouteInput, 'policy'>[] {
+  let seed = 7;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const tasks: Task[] = ['format', 'explain', 'generate', 'debug', 'complete'];
+  return Array.from({ length: count }, (_, i) => {
+    const task = tasks[Math.floor(random() * tasks.length)];
+    const kind = task === 'complete' ? (['complete-line', 'complete-block', 'complete-comment'] as const)[i % 3] : task;
+    const classification = {
+      task: kind,
+      difficulty: random(),
+      language: LANGUAGES[i % LANGUAGES.length],
+      features: { unit: { kind: 'function_declaration', name: `f${i}`, lines: 5 + (i % 80), tokens: 200, startLine: 0, endLine: 10 }, syntaxErrors: i % 4 === 0 ? 2 : 0, diagnosticErrors: 0 },
+    } as unknown as Classification;
+    return {
+      requestId: `r${i}`,
+      task,
+      classification,
+      languageId: classification.language,
+      path: i % 10 === 0 ? `secrets/key${i}.ts` : `src/module${i % 60}/file${i}.ts`,
+      budget: { spentTodayUsd: random() * 4, spentMonthUsd: random() * 40, dayElapsed: random(), monthElapsed: random(), source: 'bench' },
+      tokens: { input: 500 + Math.floor(random() * 4000), output: 300 },
+    };
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function main(): void {
+  console.log('bench:route — one routing decision (no classification, no provider call), 20 models and 50 rules, target p99 <= 0.2 ms');
+  const inputs = requests(5000);
+  for (const mode of ['task', 'hybrid', 'performance'] as const) {
+    const policy = settingsFor(mode);
+    let refused = 0;
+    const run = () => {
+      const times: number[] = [];
+      for (const input of inputs) {
+        const started = performance.now();
+        try {
+          route({ ...input, policy });
+        } catch {
+          refused++;
+        }
+        times.push(performance.now() - started);
+      }
+      return times;
+    };
+    run(); // warm-up: JIT and the price cache
+    refused = 0;
+    const times = run().sort((a, b) => a - b);
+    const fmt = (x: number) => `${(x * 1000).toFixed(1)} µs`;
+    const p99 = percentile(times, 99);
+    console.log(
+      `${mode.padEnd(11)} ${inputs.length} decisions: p50 ${fmt(percentile(times, 50))}, p95 ${fmt(percentile(times, 95))}, p99 ${fmt(p99)}, max ${fmt(times[times.length - 1])}; ${refused} refused (local-only paths with no local model allowed) — ${p99 <= 0.2 ? 'PASS' : 'FAIL'}`,
+    );
+  }
+}
+
+main();

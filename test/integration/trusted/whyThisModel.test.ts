@@ -1,0 +1,88 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { DecisionRecord } from '../../../src/core/route/decisionRecord';
+import type { ExplainCommandResult } from '../../../src/vscode/commands/explainSelection';
+import type { RepoPolicyStatus } from '../../../src/vscode/policy/repoPolicy';
+import { MockLlmServer } from '../../mock/mockLlmServer';
+import { removePolicy, stateWhere, writePolicy } from '../repoPolicyFile';
+import { eventually, openFixture, select } from '../vscodeHelpers';
+
+const KEYS = ['providers', 'models', 'tasks.explain', 'routing.mode'] as const;
+
+describe('Why This Model? and a workspace policy changing a decision', () => {
+  const config = () => vscode.workspace.getConfiguration('coderoute');
+  const saved = new Map<string, unknown>();
+  let server: MockLlmServer;
+
+  before(async () => {
+    server = await MockLlmServer.start();
+    for (const key of KEYS) saved.set(key, config().inspect(key)?.globalValue);
+    await config().update('providers', [{ id: 'why', kind: 'openai', baseUrl: server.baseUrl, auth: 'none' }], vscode.ConfigurationTarget.Global);
+    await config().update(
+      'models',
+      [
+        { id: 'why-first', provider: 'why', name: 'first-v1', tags: ['code'], price: { inputPerMTok: 3, outputPerMTok: 15 } },
+        { id: 'why-second', provider: 'why', name: 'second-v1', tags: ['cheap'], price: { inputPerMTok: 0.1, outputPerMTok: 0.4 } },
+      ],
+      vscode.ConfigurationTarget.Global,
+    );
+    await config().update('tasks.explain', ['why-first', 'why-second'], vscode.ConfigurationTarget.Global);
+    await config().update('routing.mode', 'task', vscode.ConfigurationTarget.Global);
+    await removePolicy();
+  });
+
+  after(async () => {
+    await removePolicy();
+    for (const key of KEYS) await config().update(key, saved.get(key), vscode.ConfigurationTarget.Global);
+    await server.close();
+  });
+
+  const explain = async () => {
+    const editor = await openFixture('src/greeter.ts');
+    select(editor, 'const out: string[] = [];');
+    return vscode.commands.executeCommand<ExplainCommandResult>('coderoute.explainSelection');
+  };
+  const why = async () => {
+    // "Why This Model?" answers for the active editor: the code, not the explanation beside it.
+    await openFixture('src/greeter.ts');
+    return vscode.commands.executeCommand<DecisionRecord | undefined>('coderoute.whyThisModel');
+  };
+
+  it('shows the last decision for the editor: the model, the rule or setting, the candidates and their costs', async () => {
+    const result = await explain();
+    assert.equal(result.status, 'ok', JSON.stringify(result));
+    assert.equal(result.modelId, 'why-first');
+    const record = await why();
+    assert.ok(record, 'a decision was remembered for the editor');
+    assert.equal(record.chosen.model, 'why-first');
+    assert.equal(record.requestId, result.requestId);
+    assert.match(record.reason, /→ why-first: coderoute\.tasks\.explain, est\. \$/);
+    assert.deepEqual(record.candidates.map((c) => c.modelId), ['why-first', 'why-second']);
+    assert.ok(record.candidates.every((c) => typeof c.estCostUsd === 'number'));
+    const shown = await eventually(
+      () => vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme === 'coderoute-why'),
+      'the Why This Model view',
+    );
+    assert.equal(shown.document.languageId, 'markdown');
+    assert.match(shown.document.getText(), /^# Why why-first\?/);
+    assert.match(shown.document.getText(), /\| why-second \|/);
+  });
+
+  it('follows an approved workspace policy that denies the model, and says so', async () => {
+    await writePolicy('{ "deny": { "models": ["why-first"] } }\n');
+    await stateWhere((s) => s.state === 'pending', 'the new policy to wait for approval');
+    const before = await explain();
+    assert.equal(before.modelId, 'why-first', 'an unapproved policy changes nothing');
+
+    await vscode.commands.executeCommand<RepoPolicyStatus>('coderoute.reviewRepoPolicy', 'approve');
+    await stateWhere((s) => s.state === 'applied', 'the policy to apply');
+    const after = await explain();
+    assert.equal(after.status, 'ok', JSON.stringify(after));
+    assert.equal(after.modelId, 'why-second');
+    const record = await why();
+    assert.equal(record?.chosen.model, 'why-second');
+    assert.deepEqual(record?.policyNotes, ['The repository policy denies 1 model(s): why-first.']);
+    assert.match(record?.candidates.find((c) => c.modelId === 'why-first')?.note ?? '', /denied by the repository policy/);
+    assert.equal(server.requests.filter((r) => (r.body as { model?: string }).model === 'first-v1').length, 2, 'the denied model got no request after the policy applied');
+  });
+});
