@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { ensureCodeServer } from '../host/codeServer';
 import { REPO_ROOT } from '../host/testResults';
@@ -26,7 +26,32 @@ function builtInGrammars(packageDir: string): string[] {
     });
 }
 
+const TESTS_DIR = path.join(REPO_ROOT, 'test', 'grammar');
+
+/**
+ * Assertion lines with a second ` - ` (`^^^ a - b - c`) send the tool's assertion parser into
+ * exponential backtracking, so a typo looks like a hang; excluded scopes all go after one ` - `.
+ */
+function malformedAssertions(): string[] {
+  return readdirSync(TESTS_DIR)
+    .filter((file) => file.endsWith('.txt'))
+    .flatMap((file) => {
+      const lines = readFileSync(path.join(TESTS_DIR, file), 'utf8').split(/\r?\n/);
+      const token = lines[0].split(/\s/, 1)[0];
+      return lines
+        .map((line, i) => ({ line, number: i + 1 }))
+        .filter(({ line }) => line.startsWith(token) && /^\s*(\^|<~*-)/.test(line.slice(token.length)))
+        .filter(({ line }) => line.split(/\s-(?=\s|$)/).length > 2)
+        .map(({ number }) => `test/grammar/${file}:${number}: list excluded scopes after a single " - "`);
+    });
+}
+
 function main(): number {
+  const malformed = malformedAssertions();
+  if (malformed.length > 0) {
+    malformed.forEach((message) => console.error(`[grammar] ${message}`));
+    return 1;
+  }
   const grammars = builtInGrammars(ensureCodeServer());
   if (grammars.length === 0) {
     console.error('[grammar] the code-server install has no built-in grammars');
@@ -38,11 +63,14 @@ function main(): number {
     '--config',
     path.join(REPO_ROOT, 'package.json'),
     ...grammars.flatMap((grammar) => ['-g', grammar]),
-    // The tool expands the glob itself (quoted, so no shell is involved on any platform).
+    // The tool expands the glob itself.
     'test/grammar/*.txt',
   ];
-  const result = spawnSync(process.execPath, args, { cwd: REPO_ROOT, stdio: 'inherit' });
+  const result = spawnSync(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
   if (result.error) throw result.error;
+  // Markdown and HTML name embedded languages VS Code does not ship; the tool warns about each.
+  const warnings = result.stderr.split('\n').filter((line) => line.trim() !== '' && !/^grammar not found for "/.test(line));
+  if (warnings.length > 0) console.error(warnings.join('\n'));
   return result.status ?? 1;
 }
 

@@ -2,7 +2,9 @@ import type { Parser, Tree } from 'web-tree-sitter';
 import type { RequestContext } from '../context/requestContext';
 import { lineAtOffset } from '../context/textOffsets';
 import type { Logger } from '../log/logger';
+import { readFileDirectives, type FileDirectives } from '../policy/fileDirectives';
 import type { Classification, ClassifyMode, Features, ParseKind, UnitInfo } from './classification';
+import { directivesInTree } from './commentDirectives';
 import { decide, difficultyOf } from './decide';
 import { findEnclosingUnit } from './enclosingUnit';
 import { GUARDS, inspectInput, type InputVerdict } from './inputGuards';
@@ -162,6 +164,8 @@ export class Classifier {
   private readonly wholeTrees = new Map<string, CachedTree>();
   private lineStartsFor: { text: string; starts: number[] } | undefined;
   private verdictFor: { text: string; header: string; verdict: InputVerdict } | undefined;
+  /** Per document: the directives last read, and the header they were read from. */
+  private readonly directivesFor = new Map<string, { header: string; directives: FileDirectives }>();
   private job: BuildJob | undefined;
   private jobTimer: ReturnType<typeof setImmediate> | undefined;
   private readonly now: () => number;
@@ -246,11 +250,51 @@ export class Classifier {
     };
   }
 
+  /**
+   * The file's privacy directives (`coderoute: no-ai`, `coderoute: local-only`), read from the
+   * comments in its header (`ctx.headerText`, the first DIRECTIVE_HEADER_LINES lines), which is
+   * parsed on its own: a few lines, whatever the size of the file. A directive in a string literal
+   * does not count. Without a tree (no grammar for the language, binary or minified text, a parse
+   * over the time cap) the whole header is read, which can only find more. Kept per document until
+   * its header changes.
+   */
+  async directives(ctx: RequestContext): Promise<FileDirectives> {
+    const key = this.keyOf(ctx);
+    const known = this.directivesFor.get(key);
+    if (known?.header === ctx.headerText) return known.directives;
+    const directives = await this.readDirectives(ctx);
+    this.directivesFor.delete(key);
+    this.directivesFor.set(key, { header: ctx.headerText, directives });
+    for (const k of [...this.directivesFor.keys()].slice(0, Math.max(0, this.directivesFor.size - CACHED_DOCUMENTS))) {
+      this.directivesFor.delete(k);
+    }
+    return directives;
+  }
+
+  private async readDirectives(ctx: RequestContext): Promise<FileDirectives> {
+    const header = ctx.headerText;
+    const verdict = inspectInput(header, header);
+    const parsed =
+      this.parser.supports(ctx.languageId) && !verdict.binary && !verdict.minified
+        ? await this.parser.parse(ctx.languageId, header, { timeCapMs: this.parseTimeCapMs })
+        : undefined;
+    if (!parsed) {
+      this.logger.trace(`directives: text-only for ${ctx.path}`);
+      return readFileDirectives(header);
+    }
+    try {
+      return directivesInTree(parsed.tree);
+    } finally {
+      parsed.tree.delete();
+    }
+  }
+
   /** Frees every cached tree and stops any background parse. */
   dispose(): void {
     this.stopBuild();
     this.lineStartsFor = undefined;
     this.verdictFor = undefined;
+    this.directivesFor.clear();
     this.cache.forEach((entry) => entry.tree.delete());
     this.cache.clear();
     this.wholeTrees.forEach((entry) => entry.tree.delete());

@@ -178,8 +178,13 @@ export const SETTING_SCHEMAS = {
 export type SettingKey = keyof typeof SETTING_SCHEMAS;
 export const SETTING_KEYS = Object.keys(SETTING_SCHEMAS) as SettingKey[];
 
-/** Settings that decide where code and keys are sent: only the user (application scope) may set them. */
-export const APPLICATION_SCOPED_SETTINGS: readonly SettingKey[] = ['providers', 'models'];
+/**
+ * Settings only the user may set (application scope): where code and keys are sent, what may be
+ * spent, and which paths are private. A workspace's `.vscode/settings.json` would otherwise
+ * override them (raise a budget, empty a no-AI list); a repository tightens through
+ * `.vscode/coderoute.json` instead.
+ */
+export const APPLICATION_SCOPED_SETTINGS: readonly SettingKey[] = ['providers', 'models', 'budget.dailyUsd', 'budget.monthlyUsd', 'privacy.localOnly', 'privacy.noAi'];
 
 export interface Settings {
   providers: ProviderConfig[];
