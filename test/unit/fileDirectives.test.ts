@@ -1,7 +1,14 @@
 import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { Classifier } from '../../src/core/classify/classifier';
+import { directivesInTree } from '../../src/core/classify/commentDirectives';
+import { TreeSitterLoader } from '../../src/core/classify/treeSitterLoader';
+import type { RequestContext } from '../../src/core/context/requestContext';
+import { silentLogger } from '../../src/core/log/logger';
 import { parseSettings, type SettingKey } from '../../src/core/config/settingsSchema';
-import { directiveRefusal, readFileDirectives } from '../../src/core/policy/fileDirectives';
+import { DIRECTIVE_HEADER_LINES, directiveRefusal, readFileDirectives } from '../../src/core/policy/fileDirectives';
 import { routeByTask } from '../../src/core/route/routeDecision';
+import { REPO_ROOT } from './repoRoot';
 
 const raw: Partial<Record<SettingKey, unknown>> = {
   providers: [
@@ -39,5 +46,150 @@ describe('file directives', () => {
 
   it('does not get in the way of ordinary files', () => {
     assert.equal(directiveRefusal(readFileDirectives('print("hi")'), toCloud), undefined);
+  });
+});
+
+/** A request as the adapters build it: the whole text, and its first lines as the header. */
+function fileRequest(languageId: string, text: string, file = `file.${languageId}`): RequestContext {
+  const start = { line: 0, character: 0 };
+  return {
+    requestId: 't',
+    languageId,
+    path: file,
+    text,
+    textStartLine: 0,
+    headerText: text.split('\n', DIRECTIVE_HEADER_LINES).join('\n'),
+    selection: { start, end: start, active: start },
+    diagnostics: [],
+    workspaceTrusted: true,
+  };
+}
+
+const NONE = { noAi: false, localOnly: false };
+const NO_AI = { noAi: true, localOnly: false };
+const LOCAL_ONLY = { noAi: false, localOnly: true };
+
+describe('file directives from tree-sitter comments', () => {
+  const loader = new TreeSitterLoader(path.join(REPO_ROOT, 'dist', 'wasm'), silentLogger);
+  // A generous cap: these tests check what is read, not how fast (a capped parse reads the text).
+  const classifier = new Classifier(loader, silentLogger, { parseTimeCapMs: 5000 });
+  after(() => {
+    classifier.dispose();
+    loader.dispose();
+  });
+  const directivesOf = (languageId: string, text: string) => classifier.directives(fileRequest(languageId, text));
+
+  const cases: { languageId: string; comments: [string, object][]; strings: string[] }[] = [
+    {
+      languageId: 'typescript',
+      comments: [
+        ['// coderoute: no-ai\nexport const x = 1;\n', NO_AI],
+        ['/* coderoute: local-only */\nexport const x = 1;\n', LOCAL_ONLY],
+        ['/**\n * Billing.\n * coderoute: no-ai\n */\nexport const x = 1;\n', NO_AI],
+        ['export const x = 1; // coderoute: local-only\n', LOCAL_ONLY],
+      ],
+      strings: [
+        'export const note = "coderoute: no-ai";\n',
+        "const a = '// coderoute: no-ai';\n",
+        'const b = `/* coderoute: local-only */ ${1}`;\n',
+        'const c = /coderoute: no-ai/;\n',
+      ],
+    },
+    {
+      languageId: 'python',
+      comments: [
+        ['# coderoute: no-ai\nimport os\n', NO_AI],
+        ['import os  # coderoute: local-only\n', LOCAL_ONLY],
+      ],
+      strings: [
+        '"""Module notes: coderoute: no-ai"""\nimport os\n',
+        'NOTE = "# coderoute: no-ai"\n',
+        'pattern = re.compile(r"""\n  \\d+  # coderoute: local-only\n""", re.VERBOSE)\n',
+      ],
+    },
+    {
+      languageId: 'go',
+      comments: [
+        ['// coderoute: no-ai\npackage main\n', NO_AI],
+        ['/* coderoute: local-only */\npackage main\n', LOCAL_ONLY],
+      ],
+      strings: ['package main\n\nvar a = "// coderoute: no-ai"\nvar b = `coderoute: local-only`\n'],
+    },
+    {
+      languageId: 'rust',
+      comments: [
+        ['// coderoute: no-ai\nfn main() {}\n', NO_AI],
+        ['//! coderoute: local-only\nfn main() {}\n', LOCAL_ONLY],
+        ['/// coderoute: no-ai\nfn main() {}\n', NO_AI],
+        ['/* coderoute: local-only */\nfn main() {}\n', LOCAL_ONLY],
+      ],
+      strings: ['fn main() {\n    let a = "// coderoute: no-ai";\n    let b = r#"coderoute: local-only"#;\n}\n'],
+    },
+    {
+      languageId: 'shellscript',
+      comments: [
+        ['#!/bin/bash\n# coderoute: no-ai\necho hi\n', NO_AI],
+        ['echo hi # coderoute: local-only\n', LOCAL_ONLY],
+      ],
+      strings: [
+        'echo "coderoute: no-ai"\n',
+        "echo '# coderoute: local-only'\n",
+        'cat <<EOF\n# coderoute: no-ai\nEOF\n',
+      ],
+    },
+  ];
+
+  for (const { languageId, comments, strings } of cases) {
+    it(`reads directives from ${languageId} comments`, async () => {
+      for (const [text, expected] of comments) assert.deepEqual(await directivesOf(languageId, text), expected, text);
+    });
+
+    it(`ignores directives in ${languageId} string literals`, async () => {
+      for (const text of strings) {
+        assert.deepEqual(await directivesOf(languageId, text), NONE, text);
+        // The text-only reader cannot tell: it is what a language without a grammar gets.
+        assert.notDeepEqual(readFileDirectives(text), NONE, text);
+      }
+    });
+  }
+
+  it('reads the whole header of a language without a grammar, comment or not', async () => {
+    assert.deepEqual(await directivesOf('lua', '-- coderoute: no-ai\nlocal x = 1\n'), NO_AI);
+    assert.deepEqual(await directivesOf('lua', 'local s = "coderoute: local-only"\n'), LOCAL_ONLY);
+    assert.deepEqual(await directivesOf('markdown', '<!-- coderoute: no-ai -->\n# Notes\n'), NO_AI);
+  });
+
+  it(`ignores directives past the first ${DIRECTIVE_HEADER_LINES} lines`, async () => {
+    const filler = (n: number) => Array.from({ length: n }, (_, i) => `const v${i} = ${i};`).join('\n');
+    const last = `${filler(DIRECTIVE_HEADER_LINES - 1)}\n// coderoute: no-ai\n`;
+    const past = `${filler(DIRECTIVE_HEADER_LINES)}\n// coderoute: no-ai\n`;
+    assert.deepEqual(await directivesOf('typescript', last), NO_AI);
+    assert.deepEqual(await directivesOf('typescript', past), NONE);
+    assert.deepEqual(await directivesOf('lua', past.replace('//', '--')), NONE);
+    // Given a tree of the whole file, only the header's comments count, and only their header part.
+    const parsed = await loader.parse('typescript', `${past}/* a\n${filler(DIRECTIVE_HEADER_LINES)}\ncoderoute: no-ai */\n`, { timeCapMs: 5000 });
+    assert.ok(parsed);
+    assert.deepEqual(directivesInTree(parsed.tree), NONE);
+    parsed.tree.delete();
+    const straddling = await loader.parse('typescript', `${filler(DIRECTIVE_HEADER_LINES - 2)}\n/* a\ncoderoute: local-only\nb\ncoderoute: no-ai */\n`, { timeCapMs: 5000 });
+    assert.ok(straddling);
+    assert.deepEqual(directivesInTree(straddling.tree), LOCAL_ONLY);
+    straddling.tree.delete();
+  });
+
+  it('still finds a directive in a comment the header cuts off', async () => {
+    const license = ['/*', ' * Copyright (c) Example.', ' * coderoute: no-ai', ...Array.from({ length: 40 }, () => ' * Licensed under …'), ' */', 'export const x = 1;'];
+    assert.deepEqual(await directivesOf('typescript', license.join('\n')), NO_AI);
+    const python = ['# coderoute: local-only', 'def f():', ...Array.from({ length: 40 }, (_, i) => `    x${i} = "coderoute: no-ai"`)];
+    assert.deepEqual(await directivesOf('python', python.join('\n')), LOCAL_ONLY);
+  });
+
+  it('reads the header again when it changes, not when the rest of the file does', async () => {
+    const file = 'changing.ts';
+    const body = '\nexport const x = 1;\n';
+    assert.deepEqual(await classifier.directives(fileRequest('typescript', `const a = 1;${body}`, file)), NONE);
+    assert.deepEqual(await classifier.directives(fileRequest('typescript', `// coderoute: no-ai${body}`, file)), NO_AI);
+    const cached = fileRequest('typescript', `// coderoute: no-ai${body}`, file);
+    assert.deepEqual(await classifier.directives({ ...cached, text: `${cached.text}\nexport const y = 2;\n` }), NO_AI);
   });
 });
