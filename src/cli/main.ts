@@ -10,7 +10,7 @@ import { TASKS, type DiagnosticInfo, type RequestContext, type Task } from '../c
 import type { Classification, ClassifyMode } from '../core/classify/classification';
 import { Classifier } from '../core/classify/classifier';
 import type { Logger } from '../core/log/logger';
-import { DIRECTIVE_HEADER_LINES, readFileDirectives } from '../core/policy/fileDirectives';
+import { DIRECTIVE_HEADER_LINES, type FileDirectives } from '../core/policy/fileDirectives';
 import { httpChatProvider } from '../core/providers/providerFactory';
 import { WorkerTokenCounter } from '../core/tokens/workerTokenCounter';
 import { buildExplainMessages } from '../core/prompts/explainPrompt';
@@ -91,7 +91,6 @@ async function explain(file: string, line: number, languageId: string | undefine
     throw new UsageError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
   const requestId = randomUUID();
-  const directives = readFileDirectives(text.split('\n', DIRECTIVE_HEADER_LINES).join('\n'));
   const position = { line: Math.max(0, line - 1), character: 0 };
   const ctx: RequestContext = {
     requestId,
@@ -107,6 +106,7 @@ async function explain(file: string, line: number, languageId: string | undefine
   };
   const loader = new TreeSitterLoader(path.join(__dirname, 'wasm'), logger);
   const classifier = new Classifier(loader, logger, { backgroundParse: false });
+  const directives = await classifier.directives(ctx);
   const classification = await classifier.classify(ctx, 'explain');
   classifier.dispose();
   loader.dispose();
@@ -193,7 +193,7 @@ async function classifyFile(
   file: string,
   values: { line?: string; col?: string; sel?: string; command?: string; diagnostics?: string; lang?: string },
   logger: Logger,
-): Promise<Classification> {
+): Promise<{ classification: Classification; directives: FileDirectives }> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -236,7 +236,7 @@ async function classifyFile(
   const loader = new TreeSitterLoader(path.join(__dirname, 'wasm'), logger);
   const classifier = new Classifier(loader, logger, { backgroundParse: false });
   try {
-    return await classifier.classify(ctx, mode);
+    return { classification: await classifier.classify(ctx, mode), directives: await classifier.directives(ctx) };
   } finally {
     classifier.dispose();
     loader.dispose();
@@ -269,7 +269,7 @@ async function routeFile(
   settings: ParsedSettings,
   logger: Logger,
 ): Promise<unknown> {
-  const classification = await classifyFile(file, values, logger);
+  const { classification, directives } = await classifyFile(file, values, logger);
   const mode = values.command ?? 'auto';
   if (classification.task === 'none') return { refused: { reason: 'no-completion', message: `No completion is requested here: ${classification.reason}` } };
   const task: Task = mode === 'inline' ? 'complete' : (classification.task as Task);
@@ -283,7 +283,7 @@ async function routeFile(
       classification,
       languageId: classification.language,
       path: relative,
-      directives: readFileDirectives(text.split('\n', DIRECTIVE_HEADER_LINES).join('\n')),
+      directives,
       policy,
       tokens: { input: Math.ceil(text.length / 4), output: Math.min(settings.settings.request.maxOutputTokens, 800) },
     });
@@ -347,7 +347,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === 'classify') {
       if (rest.length !== 1) throw new UsageError('classify takes one FILE');
-      const result = await classifyFile(rest[0], values, logger);
+      const { classification: result } = await classifyFile(rest[0], values, logger);
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       return 0;
     }

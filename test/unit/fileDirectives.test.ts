@@ -177,19 +177,51 @@ describe('file directives from tree-sitter comments', () => {
     straddling.tree.delete();
   });
 
-  it('still finds a directive in a comment the header cuts off', async () => {
-    const license = ['/*', ' * Copyright (c) Example.', ' * coderoute: no-ai', ...Array.from({ length: 40 }, () => ' * Licensed under …'), ' */', 'export const x = 1;'];
-    assert.deepEqual(await directivesOf('typescript', license.join('\n')), NO_AI);
-    const python = ['# coderoute: local-only', 'def f():', ...Array.from({ length: 40 }, (_, i) => `    x${i} = "coderoute: no-ai"`)];
-    assert.deepEqual(await directivesOf('python', python.join('\n')), LOCAL_ONLY);
+  it('reads on past the header when a comment or function runs on past it', async () => {
+    const lines = (n: number, line: (i: number) => string) => Array.from({ length: n }, (_, i) => line(i));
+    const license = ['/*', ' * coderoute: no-ai', ...lines(40, () => ' * Licensed under …'), ' */', 'export const x = 1;'].join('\n');
+    assert.deepEqual(await directivesOf('typescript', license), NO_AI);
+    const rust = ['/* coderoute: local-only', ...lines(40, () => '   notes'), '*/', 'fn main() {}'].join('\n');
+    assert.deepEqual(await directivesOf('rust', rust), LOCAL_ONLY);
+    const go = ['package main', '/*', 'coderoute: no-ai', ...lines(40, () => 'notes'), '*/'].join('\n');
+    assert.deepEqual(await directivesOf('go', go), NO_AI);
+    // A function cut off where the header ends does not turn its strings into directives.
+    const ts = ['export function f() {', '  const s = "coderoute: no-ai";', ...lines(40, (i) => `  const v${i} = ${i};`), '}'].join('\n');
+    assert.deepEqual(await directivesOf('typescript', ts), NONE);
+    const py = ['def f():', '    s = "coderoute: no-ai"', ...lines(40, (i) => `    v${i} = ${i}`)].join('\n');
+    assert.deepEqual(await directivesOf('python', py), NONE);
+  });
+
+  it('reads the header as text when no tree can settle it', async () => {
+    // A comment still open after the lines parsed for context, or a header with a syntax error:
+    // the tree cannot tell comments from code there, so the text decides (it can only find more).
+    const longLicense = ['/*', ' * coderoute: no-ai', ...Array.from({ length: 400 }, () => ' * Licensed under …'), ' */'].join('\n');
+    assert.deepEqual(await directivesOf('typescript', longLicense), NO_AI);
+    assert.deepEqual(await directivesOf('typescript', 'const s = "coderoute: local-only";\nconst = ;\n'), LOCAL_ONLY);
+    // Without the document's first lines beyond the header (a window elsewhere), the header decides alone.
+    const windowed = { ...fileRequest('typescript', ['/*', ' * coderoute: no-ai', ...Array.from({ length: 40 }, () => ' *'), ' */'].join('\n')), textStartLine: 100, text: 'x' };
+    assert.deepEqual(await classifier.directives(windowed), NO_AI);
   });
 
   it('reads the header again when it changes, not when the rest of the file does', async () => {
-    const file = 'changing.ts';
-    const body = '\nexport const x = 1;\n';
-    assert.deepEqual(await classifier.directives(fileRequest('typescript', `const a = 1;${body}`, file)), NONE);
-    assert.deepEqual(await classifier.directives(fileRequest('typescript', `// coderoute: no-ai${body}`, file)), NO_AI);
-    const cached = fileRequest('typescript', `// coderoute: no-ai${body}`, file);
-    assert.deepEqual(await classifier.directives({ ...cached, text: `${cached.text}\nexport const y = 2;\n` }), NO_AI);
+    let parses = 0;
+    const counting = Object.assign(Object.create(loader) as TreeSitterLoader, {
+      parse: (...args: Parameters<TreeSitterLoader['parse']>) => {
+        parses++;
+        return loader.parse(...args);
+      },
+    });
+    const own = new Classifier(counting, silentLogger, { parseTimeCapMs: 5000 });
+    try {
+      const body = '\nexport const x = 1;\n';
+      assert.deepEqual(await own.directives(fileRequest('typescript', `const a = 1;${body}`, 'a.ts')), NONE);
+      assert.deepEqual(await own.directives(fileRequest('typescript', `// coderoute: no-ai${body}`, 'a.ts')), NO_AI);
+      assert.equal(parses, 2);
+      const request = fileRequest('typescript', `// coderoute: no-ai${body}`, 'a.ts');
+      assert.deepEqual(await own.directives({ ...request, text: `${request.text}export const y = 2;\n` }), NO_AI);
+      assert.equal(parses, 2, 'an edit below the header reuses what was read');
+    } finally {
+      own.dispose();
+    }
   });
 });

@@ -4,7 +4,7 @@ import { lineAtOffset } from '../context/textOffsets';
 import type { Logger } from '../log/logger';
 import { readFileDirectives, type FileDirectives } from '../policy/fileDirectives';
 import type { Classification, ClassifyMode, Features, ParseKind, UnitInfo } from './classification';
-import { directivesInTree } from './commentDirectives';
+import { DIRECTIVE_CONTEXT_LINES, directivesInTree, leadingLines } from './commentDirectives';
 import { decide, difficultyOf } from './decide';
 import { findEnclosingUnit } from './enclosingUnit';
 import { GUARDS, inspectInput, type InputVerdict } from './inputGuards';
@@ -164,8 +164,8 @@ export class Classifier {
   private readonly wholeTrees = new Map<string, CachedTree>();
   private lineStartsFor: { text: string; starts: number[] } | undefined;
   private verdictFor: { text: string; header: string; verdict: InputVerdict } | undefined;
-  /** Per document: the directives last read, and the header they were read from. */
-  private readonly directivesFor = new Map<string, { header: string; directives: FileDirectives }>();
+  /** Per document: the directives last read, from its header (and the lines after it, when they were needed). */
+  private readonly directivesFor = new Map<string, { header: string; context?: string; directives: FileDirectives }>();
   private job: BuildJob | undefined;
   private jobTimer: ReturnType<typeof setImmediate> | undefined;
   private readonly now: () => number;
@@ -254,34 +254,44 @@ export class Classifier {
    * The file's privacy directives (`coderoute: no-ai`, `coderoute: local-only`), read from the
    * comments in its header (`ctx.headerText`, the first DIRECTIVE_HEADER_LINES lines), which is
    * parsed on its own: a few lines, whatever the size of the file. A directive in a string literal
-   * does not count. Without a tree (no grammar for the language, binary or minified text, a parse
-   * over the time cap) the whole header is read, which can only find more. Kept per document until
-   * its header changes.
+   * does not count. When the header's tree is unfinished (a comment or function runs on past it),
+   * the first DIRECTIVE_CONTEXT_LINES lines are parsed instead; when that cannot settle it either,
+   * or there is no tree (no grammar for the language, binary or minified text, a parse over the
+   * time cap), the whole header text is read, which can only find more. Kept per document until
+   * the text it was read from changes.
    */
   async directives(ctx: RequestContext): Promise<FileDirectives> {
     const key = this.keyOf(ctx);
+    const context = ctx.textStartLine === 0 ? leadingLines(ctx.text, DIRECTIVE_CONTEXT_LINES, GUARDS.maxWindowChars) : undefined;
     const known = this.directivesFor.get(key);
-    if (known?.header === ctx.headerText) return known.directives;
-    const directives = await this.readDirectives(ctx);
+    if (known?.header === ctx.headerText && (known.context === undefined || known.context === context)) return known.directives;
+    const read = await this.readDirectives(ctx, context);
     this.directivesFor.delete(key);
-    this.directivesFor.set(key, { header: ctx.headerText, directives });
+    this.directivesFor.set(key, { header: ctx.headerText, context: read.usedContext ? context : undefined, directives: read.directives });
     for (const k of [...this.directivesFor.keys()].slice(0, Math.max(0, this.directivesFor.size - CACHED_DOCUMENTS))) {
       this.directivesFor.delete(k);
     }
-    return directives;
+    return read.directives;
   }
 
-  private async readDirectives(ctx: RequestContext): Promise<FileDirectives> {
+  private async readDirectives(ctx: RequestContext, context: string | undefined): Promise<{ directives: FileDirectives; usedContext: boolean }> {
     const header = ctx.headerText;
     const verdict = inspectInput(header, header);
-    const parsed =
-      this.parser.supports(ctx.languageId) && !verdict.binary && !verdict.minified
-        ? await this.parser.parse(ctx.languageId, header, { timeCapMs: this.parseTimeCapMs })
-        : undefined;
-    if (!parsed) {
-      this.logger.trace(`directives: text-only for ${ctx.path}`);
-      return readFileDirectives(header);
+    if (!this.parser.supports(ctx.languageId) || verdict.binary || verdict.minified) {
+      return { directives: readFileDirectives(header), usedContext: false };
     }
+    const fromHeader = await this.directivesInParse(ctx.languageId, header);
+    if (fromHeader) return { directives: fromHeader, usedContext: false };
+    const longer = context !== undefined && context.length > header.length;
+    const fromContext = longer ? await this.directivesInParse(ctx.languageId, context) : undefined;
+    if (fromContext) return { directives: fromContext, usedContext: true };
+    this.logger.trace(`directives: the header of ${ctx.path} read as text (no settled tree)`);
+    return { directives: readFileDirectives(header), usedContext: longer };
+  }
+
+  private async directivesInParse(languageId: string, text: string): Promise<FileDirectives | undefined> {
+    const parsed = await this.parser.parse(languageId, text, { timeCapMs: this.parseTimeCapMs });
+    if (!parsed) return undefined;
     try {
       return directivesInTree(parsed.tree);
     } finally {

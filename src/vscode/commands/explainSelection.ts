@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { runChat, type Attempt } from '../../core/actions/runChatAttempt';
-import { readFileDirectives } from '../../core/policy/fileDirectives';
 import { estimateTokens, type ProviderErrorKind } from '../../core/providers/chatProvider';
 import { buildExplainMessages } from '../../core/prompts/explainPrompt';
 import { findExplainTarget, type ExplainTarget } from '../../core/prompts/explainTarget';
@@ -97,7 +96,7 @@ export async function explainSelection(ctx: CodeRouteContext): Promise<ExplainCo
   try {
     const request = requestContextFromEditor(editor, 'explain', requestId, ctx.documentTexts);
     const { settings } = ctx.settings.current;
-    const directives = readFileDirectives(request.headerText);
+    const directives = await ctx.classifier.directives(request);
     const classification = await ctx.classifier.classify(request, 'explain');
     ctx.log.info(`explain: difficulty ${classification.difficulty}; ${classification.reason} id=${requestId}`);
     let decision: RouteDecision;
