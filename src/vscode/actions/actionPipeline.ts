@@ -1,0 +1,185 @@
+import * as vscode from 'vscode';
+import { runChat, type Attempt, type ChatRunResult } from '../../core/actions/runChatAttempt';
+import type { Classification } from '../../core/classify/classification';
+import { providerEndpoint } from '../../core/config/settingsSchema';
+import type { RequestContext, Task } from '../../core/context/requestContext';
+import type { FileDirectives } from '../../core/policy/fileDirectives';
+import type { ChatMessage, ProviderErrorKind } from '../../core/providers/chatProvider';
+import { decisionLogLine, decisionRecord } from '../../core/route/decisionRecord';
+import { RouteError, type RouteDecision } from '../../core/route/routeDecision';
+import { RouteRefusal, route } from '../../core/route/router';
+import { toAbortSignal } from '../cancellation';
+import type { CodeRouteContext } from '../coderouteContext';
+import { chatProviderFor } from '../providers/chatProviderFor';
+import { OPEN_LOG, showUserError, type ErrorAction } from '../ui/userErrors';
+
+/** What an action reports to its caller (keybindings ignore it; tests and other commands read it). */
+export interface ActionResult {
+  status: 'ok' | 'error' | 'cancelled' | 'no-editor' | 'blocked' | 'accepted' | 'discarded' | 'no-code';
+  task?: Task;
+  requestId?: string;
+  modelId?: string;
+  errorKind?: ProviderErrorKind | 'config' | 'missing-key' | 'internal';
+  documentUri?: string;
+  /** The classifier's difficulty for the request, 0..1. */
+  difficulty?: number;
+}
+
+export function footerFor(attempt: Attempt, decision: RouteDecision): string {
+  const tokens = `${attempt.inputTokens} in / ${attempt.outputTokens} out tokens${attempt.usageEstimated ? ' (estimated)' : ''}`;
+  const seconds = (attempt.latencyMs / 1000).toFixed(1);
+  const status = attempt.status === 'ok' ? '' : attempt.status === 'cancelled' ? ' · cancelled' : ` · failed (${attempt.errorKind})`;
+  const premium =
+    attempt.premiumRequests === undefined ? '' : ` · ${attempt.premiumRequests} premium request${attempt.premiumRequests === 1 ? '' : 's'}`;
+  return `_${attempt.modelId} via ${attempt.providerId} · ${tokens}${premium} · ${seconds} s${status}_  \n_${decision.reason}_`;
+}
+
+
+function errorFor(kind: ProviderErrorKind, decision: RouteDecision): { message: string; actions: ErrorAction[] } {
+  const { model, provider } = decision.chosen;
+  switch (kind) {
+    case 'auth':
+      return { message: `${provider.id} rejected the API key.`, actions: [{ label: 'Set API Key', providerId: provider.id }, OPEN_LOG] };
+    case 'forbidden':
+      return { message: `${provider.id} refused access to ${model.name}.`, actions: [OPEN_LOG] };
+    case 'not-found':
+      return {
+        message: `${provider.id} does not know the model "${model.name}" (or the base URL is wrong).`,
+        actions: [{ label: 'Open Settings', query: 'coderoute.models' }, OPEN_LOG],
+      };
+    case 'connection':
+      return {
+        message: `Could not reach ${provider.id} at ${providerEndpoint(provider)}.`,
+        actions: [OPEN_LOG, { label: 'Open Settings', query: 'coderoute.providers' }],
+      };
+    case 'timeout':
+      return {
+        message: `${model.id} did not answer in time.`,
+        actions: [OPEN_LOG, { label: 'Open Settings', query: 'coderoute.request' }],
+      };
+    case 'redirect':
+      return {
+        message: `${provider.id} redirected the request; CodeRoute does not follow redirects, so nothing was sent elsewhere.`,
+        actions: [{ label: 'Open Settings', query: 'coderoute.providers' }, OPEN_LOG],
+      };
+    case 'rate-limit':
+      return { message: `${provider.id} is rate-limiting requests; try again shortly.`, actions: [OPEN_LOG] };
+    default:
+      return { message: `${model.id} failed (${kind}).`, actions: [OPEN_LOG] };
+  }
+}
+
+
+export interface RouteRequest {
+  editor: vscode.TextEditor;
+  request: RequestContext;
+  task: Task;
+  classification: Classification;
+  directives: FileDirectives;
+  /** Expected tokens, for the cost estimate. */
+  tokens: { input: number; output: number };
+  /** Keep only these models (for example: a tier above the last answer's); undefined keeps all. */
+  restrict?: (decision: RouteDecision) => RouteDecision | string;
+}
+
+/**
+ * Routes an action's request and checks it can be sent: the decision, or the result to return
+ * when it cannot (a refusal, a settings problem, a missing key), with the message already shown.
+ * Remembers the decision for "Why This Model?" and logs it.
+ */
+export async function routeAction(ctx: CodeRouteContext, r: RouteRequest): Promise<{ decision: RouteDecision } | { result: ActionResult }> {
+  const { request, task } = r;
+  const requestId = request.requestId;
+  let decision: RouteDecision;
+  try {
+    decision = route({
+      requestId,
+      task,
+      classification: r.classification,
+      languageId: request.languageId,
+      path: request.path,
+      directives: r.directives,
+      policy: ctx.policy(),
+      budget: ctx.budgetState(),
+      prices: ctx.prices,
+      tokens: r.tokens,
+    });
+  } catch (error) {
+    if (error instanceof RouteRefusal) {
+      ctx.log.info(`${task}: refused (${error.reason}) id=${requestId}`);
+      void vscode.window.showWarningMessage(error.message);
+      return { result: { status: 'blocked', task, requestId } };
+    }
+    if (!(error instanceof RouteError)) throw error;
+    ctx.log.warn(`${task}: ${error.message} id=${requestId}`);
+    showUserError(error.message, { label: 'Open Settings', query: error.setting }, OPEN_LOG);
+    return { result: { status: 'error', task, requestId, errorKind: 'config' } };
+  }
+  if (r.restrict) {
+    const restricted = r.restrict(decision);
+    if (typeof restricted === 'string') {
+      void vscode.window.showInformationMessage(restricted);
+      return { result: { status: 'blocked', task, requestId } };
+    }
+    decision = restricted;
+  }
+  ctx.decisions.remember(r.editor.document.uri.toString(), decision, `${task} in ${request.path}`);
+  ctx.log.info(decisionLogLine(decisionRecord(decision)));
+  const { model, provider } = decision.chosen;
+  if (provider.auth === 'apiKey' && !(await ctx.apiKeys.get(provider.id))) {
+    showUserError(`No API key is set for ${provider.id}.`, { label: 'Set API Key', providerId: provider.id });
+    return { result: { status: 'error', task, requestId, modelId: model.id, errorKind: 'missing-key' } };
+  }
+  return { decision };
+}
+
+/**
+ * Calls the decision's chain with progress and cancellation, streaming to `onText`; records every
+ * attempt. Keys are read once for every provider the chain may reach.
+ */
+export async function callModel(
+  ctx: CodeRouteContext,
+  decision: RouteDecision,
+  messages: ChatMessage[],
+  title: string,
+  onText: (delta: string) => void,
+): Promise<{ outcome: ChatRunResult; last: Attempt }> {
+  const { settings } = ctx.settings.current;
+  const providerIds = new Set([decision.chosen, ...decision.fallbacks].flatMap((r) => (r.deployments ?? [r]).map((d) => d.provider.id)));
+  const keys = new Map(await Promise.all([...providerIds].map(async (id) => [id, await ctx.apiKeys.get(id)] as const)));
+  const outcome = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+    async (_progress, token) => {
+      const abort = toAbortSignal(token);
+      try {
+        return await runChat({
+          decision,
+          messages,
+          maxOutputTokens: settings.request.maxOutputTokens,
+          providerFor: (routed) => chatProviderFor(routed, keys.get(routed.provider.id), settings, ctx.providerClients),
+          onText,
+          signal: abort.signal,
+          logger: ctx.log,
+          health: ctx.providerHealth,
+          tokens: ctx.tokenCounter,
+        });
+      } finally {
+        abort.dispose();
+      }
+    },
+  );
+  outcome.attempts.forEach((attempt) => ctx.history.record(attempt, Date.now()));
+  return { outcome, last: outcome.attempts[outcome.attempts.length - 1] };
+}
+
+/** Shows the failure of a call, if it failed, with the action that fixes it; the result to return. */
+export function reportFailure(ctx: CodeRouteContext, decision: RouteDecision, called: { outcome: ChatRunResult; last: Attempt }, base: ActionResult): ActionResult | undefined {
+  const { outcome, last } = called;
+  if (!outcome.error || last.status !== 'error') return outcome.result ? undefined : { ...base, status: 'cancelled' };
+  // VS Code's language models have no URL or key to check: their errors say what to do instead.
+  const { settings } = ctx.settings.current;
+  const { message, actions } =
+    settings.providers.find((p) => p.id === last.providerId)?.kind === 'vscode-lm' ? { message: outcome.error.message, actions: [OPEN_LOG] } : errorFor(outcome.error.kind, decision);
+  showUserError(message, ...actions);
+  return { ...base, status: 'error', errorKind: outcome.error.kind };
+}
