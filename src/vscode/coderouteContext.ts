@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { AttemptHistory } from '../core/actions/attemptHistory';
 import { Classifier } from '../core/classify/classifier';
+import { OutcomeLog } from '../core/learn/outcomes';
 import { TreeSitterLoader } from '../core/classify/treeSitterLoader';
 import { ProviderHealth } from '../core/providers/health/providerHealth';
 import { HttpProviderClients } from '../core/providers/providerFactory';
@@ -10,10 +11,14 @@ import { budgetFromAttempts } from '../core/route/budgetState';
 import { priceOf } from '../core/route/pricing';
 import type { BudgetState, PriceLookup } from '../core/route/router';
 import { DocumentTexts } from './documentTexts';
+import { ProposalController, proposalFrom, type ProposeEditArgs } from './actions/proposals';
+import { OutcomeFile } from './learn/outcomeFile';
 import { clearApiKey, setApiKey } from './commands/apiKeyCommands';
 import { classifyAtCursor } from './commands/classifyAtCursor';
 import { explainSelection } from './commands/explainSelection';
 import { whyThisModel } from './commands/whyThisModel';
+import { doWhatIMean, retryStronger, type LastAction } from './commands/doWhatIMean';
+import { runEditAction } from './commands/editActions';
 import { DecisionDocuments } from './views/decisionDocuments';
 import { RepoPolicyWatcher } from './policy/repoPolicy';
 import { ApiKeyStore } from './secrets/apiKeyStore';
@@ -45,8 +50,15 @@ export class CodeRouteContext implements vscode.Disposable {
   readonly prices: PriceLookup = priceOf;
   /** `.vscode/coderoute.json`: trusted, valid and approved, it tightens the user's policy. */
   readonly repoPolicy: RepoPolicyWatcher;
+  /** What the user did with results (accepted, discarded, undone…), also appended to `outcomes.jsonl`. */
+  readonly outcomes: OutcomeLog;
+  /** The one edit waiting for Accept or Discard, shown as a diff. */
+  readonly proposals: ProposalController;
   private readonly requestsPanel: RequestsPanel;
   private readonly disposables: vscode.Disposable[] = [];
+  private last: LastAction | undefined;
+  /** Model calls in progress, each cancellable (CodeRoute: Cancel Running Requests). */
+  readonly running = new Set<vscode.CancellationTokenSource>();
 
   constructor(
     extension: vscode.ExtensionContext,
@@ -63,9 +75,21 @@ export class CodeRouteContext implements vscode.Disposable {
     this.decisions = this.own(new DecisionDocuments());
     this.requestsPanel = this.own(new RequestsPanel(extension.extensionUri, this.history));
     this.repoPolicy = this.own(new RepoPolicyWatcher(extension.workspaceState, () => this.settings.current.settings, log));
+    this.outcomes = new OutcomeLog({ sink: OutcomeFile.in(extension.globalStorageUri), logger: log });
+    this.proposals = this.own(new ProposalController(this.outcomes));
 
     this.command('coderoute.explainSelection', () => explainSelection(this));
     this.command('coderoute.whyThisModel', () => whyThisModel(this));
+    this.command('coderoute.formatSelection', () => runEditAction(this, 'format'));
+    this.command('coderoute.generate', (instruction?: unknown) => runEditAction(this, 'generate', { instruction: typeof instruction === 'string' ? instruction : undefined }));
+    this.command('coderoute.debugFix', () => runEditAction(this, 'debug'));
+    this.command('coderoute.doWhatIMean', () => doWhatIMean(this));
+    this.command('coderoute.retryStronger', () => retryStronger(this));
+    this.command('coderoute.cancelRequests', () => {
+      const count = this.running.size;
+      this.running.forEach((source) => source.cancel());
+      return count;
+    });
     this.command('coderoute.setApiKey', (providerId?: unknown, key?: unknown) => setApiKey(this, providerId, key));
     this.command('coderoute.clearApiKey', (providerId?: unknown) => clearApiKey(this, providerId));
     this.command('coderoute.classifyAtCursor', () => classifyAtCursor(this));
@@ -73,6 +97,19 @@ export class CodeRouteContext implements vscode.Disposable {
     this.command('coderoute.showRequests', () => this.requestsPanel.show());
     this.command('coderoute.reviewRepoPolicy', (action?: unknown) => this.repoPolicy.review(action));
     this.command('coderoute.repoPolicyState', () => this.repoPolicy.settled().then(() => this.repoPolicy.status()));
+    this.command('coderoute.acceptProposal', () => this.proposals.accept());
+    this.command('coderoute.discardProposal', () => this.proposals.discard());
+    this.command('coderoute.proposeEdit', (args: ProposeEditArgs) => this.proposals.propose(proposalFrom(args)));
+    this.command('coderoute.outcomes', () => this.outcomes.flushed().then(() => this.outcomes.all));
+  }
+
+  /** The last action of this window, for Retry with a Stronger Model. */
+  get lastAction(): LastAction | undefined {
+    return this.last;
+  }
+
+  rememberAction(action: LastAction): void {
+    this.last = action;
   }
 
   /** What routing obeys: the user's settings, tightened by the repository policy when it applies. */

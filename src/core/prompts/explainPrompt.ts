@@ -1,6 +1,7 @@
 import type { RequestContext } from '../context/requestContext';
 import type { ChatMessage } from '../providers/chatProvider';
 import type { ExplainTarget } from './explainTarget';
+import { fencedBlock } from './fence';
 
 /** Longest code sent for one explanation, in characters (about 6k tokens). */
 export const MAX_EXPLAIN_CODE_CHARS = 24_000;
@@ -9,12 +10,6 @@ const SYSTEM_PROMPT =
   'You are a senior engineer explaining code to a colleague inside their editor. ' +
   'Explain what the code does, how, and anything surprising (edge cases, bugs, performance). ' +
   'Answer in concise Markdown. Quote code only in fenced blocks.';
-
-function fence(code: string): string {
-  // A fence longer than any backtick run in the code cannot be closed early by the code itself.
-  const longestRun = Math.max(0, ...(code.match(/`+/g) ?? []).map((run) => run.length));
-  return '`'.repeat(Math.max(3, longestRun + 1));
-}
 
 export function buildExplainMessages(ctx: RequestContext, target: ExplainTarget): ChatMessage[] {
   let code = target.code;
@@ -29,10 +24,9 @@ export function buildExplainMessages(ctx: RequestContext, target: ExplainTarget)
       : target.source === 'selection'
         ? 'the selected code'
         : 'the code around the cursor';
-  const marks = fence(code);
   const user =
     `Explain ${what} from \`${ctx.path}\` (lines ${target.startLine + 1}-${target.endLine + 1}, ${ctx.languageId}).${note}\n\n` +
-    `${marks}${ctx.languageId}\n${code}\n${marks}`;
+    fencedBlock(code, ctx.languageId);
   return [
     { role: 'system', content: SYSTEM_PROMPT },
     { role: 'user', content: user },

@@ -150,7 +150,11 @@ export async function callModel(
   const outcome = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title, cancellable: true },
     async (_progress, token) => {
-      const abort = toAbortSignal(token);
+      // Cancelled from the notification, or by CodeRoute: Cancel Running Requests.
+      const source = new vscode.CancellationTokenSource();
+      const linked = token.onCancellationRequested(() => source.cancel());
+      ctx.running.add(source);
+      const abort = toAbortSignal(source.token);
       try {
         return await runChat({
           decision,
@@ -165,6 +169,9 @@ export async function callModel(
         });
       } finally {
         abort.dispose();
+        linked.dispose();
+        ctx.running.delete(source);
+        source.dispose();
       }
     },
   );

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { estimateTokens } from '../../core/providers/chatProvider';
 import { buildExplainMessages } from '../../core/prompts/explainPrompt';
 import { findExplainTarget, type ExplainTarget } from '../../core/prompts/explainTarget';
-import { callModel, footerFor, reportFailure, routeAction, type ActionResult } from '../actions/actionPipeline';
+import { callModel, footerFor, reportFailure, routeAction, type ActionResult, type RouteRequest } from '../actions/actionPipeline';
 import type { CodeRouteContext } from '../coderouteContext';
 import { requestContextFromEditor } from '../requestContextFromEditor';
 import { OPEN_LOG, showUserError } from '../ui/userErrors';
@@ -29,7 +29,7 @@ function describeTarget(target: ExplainTarget, path: string): { title: string; h
  * the model routed for `explain`, streaming into a read-only Markdown document beside the editor.
  * Never throws: every failure becomes one message with an action and a result the caller can read.
  */
-export async function explainSelection(ctx: CodeRouteContext): Promise<ExplainCommandResult> {
+export async function explainSelection(ctx: CodeRouteContext, options: { restrict?: RouteRequest['restrict'] } = {}): Promise<ExplainCommandResult> {
   const editor = vscode.window.activeTextEditor;
   if (!editor) {
     void vscode.window.showInformationMessage('Open a file and select the code to explain.');
@@ -49,10 +49,12 @@ export async function explainSelection(ctx: CodeRouteContext): Promise<ExplainCo
       classification,
       directives,
       tokens: { input: estimateTokens(request.text) + 300, output: Math.min(settings.request.maxOutputTokens, 800) },
+      restrict: options.restrict,
     });
     if ('result' in routed) return routed.result;
     const { decision } = routed;
     const { model } = decision.chosen;
+    ctx.rememberAction({ task: 'explain', documentUri: editor.document.uri.toString(), selection: editor.selection, requestId, decision });
 
     const target = findExplainTarget(request, classification);
     const messages = buildExplainMessages(request, target);
