@@ -19,6 +19,7 @@ import { explainSelection } from './commands/explainSelection';
 import { whyThisModel } from './commands/whyThisModel';
 import { doWhatIMean, retryStronger, type LastAction } from './commands/doWhatIMean';
 import { runEditAction } from './commands/editActions';
+import { rateExplanation } from './commands/feedback';
 import { DecisionDocuments } from './views/decisionDocuments';
 import { RepoPolicyWatcher } from './policy/repoPolicy';
 import { ApiKeyStore } from './secrets/apiKeyStore';
@@ -85,6 +86,8 @@ export class CodeRouteContext implements vscode.Disposable {
     this.command('coderoute.debugFix', () => runEditAction(this, 'debug'));
     this.command('coderoute.doWhatIMean', () => doWhatIMean(this));
     this.command('coderoute.retryStronger', () => retryStronger(this));
+    this.command('coderoute.thumbsUp', (uri?: unknown) => rateExplanation(this, 'thumbs-up', uri));
+    this.command('coderoute.thumbsDown', (uri?: unknown) => rateExplanation(this, 'thumbs-down', uri));
     this.command('coderoute.cancelRequests', () => {
       const count = this.running.size;
       this.running.forEach((source) => source.cancel());

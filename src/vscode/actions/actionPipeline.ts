@@ -8,6 +8,7 @@ import type { ChatMessage, ProviderErrorKind } from '../../core/providers/chatPr
 import { decisionLogLine, decisionRecord } from '../../core/route/decisionRecord';
 import { RouteError, type RouteDecision } from '../../core/route/routeDecision';
 import { RouteRefusal, route } from '../../core/route/router';
+import { estimateCost } from '../../core/route/pricing';
 import { toAbortSignal } from '../cancellation';
 import type { CodeRouteContext } from '../coderouteContext';
 import { chatProviderFor } from '../providers/chatProviderFor';
@@ -25,13 +26,28 @@ export interface ActionResult {
   difficulty?: number;
 }
 
-export function footerFor(attempt: Attempt, decision: RouteDecision): string {
+/** What an attempt cost in dollars, from its tokens and the model's price; undefined when the price is unknown. */
+export function attemptCost(ctx: CodeRouteContext, attempt: Attempt): number | undefined {
+  const { settings } = ctx.settings.current;
+  const model = settings.models.find((m) => m.id === attempt.modelId);
+  const provider = settings.providers.find((p) => p.id === attempt.providerId);
+  const price = model && provider ? ctx.prices(model, provider) : undefined;
+  return price ? estimateCost(price, attempt.inputTokens, attempt.outputTokens) : undefined;
+}
+
+function dollars(usd: number | undefined): string {
+  if (usd === undefined) return 'price unknown';
+  return usd === 0 ? '$0' : `$${usd < 0.01 ? usd.toFixed(4) : usd.toFixed(3)}`;
+}
+
+/** The line under an answer: who answered, tokens, cost, time, and why that model. */
+export function footerFor(attempt: Attempt, decision: RouteDecision, costUsd: number | undefined): string {
   const tokens = `${attempt.inputTokens} in / ${attempt.outputTokens} out tokens${attempt.usageEstimated ? ' (estimated)' : ''}`;
   const seconds = (attempt.latencyMs / 1000).toFixed(1);
   const status = attempt.status === 'ok' ? '' : attempt.status === 'cancelled' ? ' · cancelled' : ` · failed (${attempt.errorKind})`;
   const premium =
     attempt.premiumRequests === undefined ? '' : ` · ${attempt.premiumRequests} premium request${attempt.premiumRequests === 1 ? '' : 's'}`;
-  return `_${attempt.modelId} via ${attempt.providerId} · ${tokens}${premium} · ${seconds} s${status}_  \n_${decision.reason}_`;
+  return `_${attempt.modelId} via ${attempt.providerId} · ${tokens} · ${dollars(costUsd)}${premium} · ${seconds} s${status}_  \n_${decision.reason}_`;
 }
 
 

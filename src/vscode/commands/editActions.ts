@@ -5,7 +5,7 @@ import { extractCode, reindent } from '../../core/prompts/codeExtraction';
 import { PromptTooLargeError, buildEditMessages } from '../../core/prompts/editPrompts';
 import { findEditTarget } from '../../core/prompts/editTarget';
 import type { RouteDecision } from '../../core/route/routeDecision';
-import { callModel, footerFor, reportFailure, routeAction, type ActionResult } from '../actions/actionPipeline';
+import { attemptCost, callModel, footerFor, reportFailure, routeAction, type ActionResult } from '../actions/actionPipeline';
 import type { CodeRouteContext } from '../coderouteContext';
 import { requestContextFromEditor } from '../requestContextFromEditor';
 import { OPEN_LOG, showUserError } from '../ui/userErrors';
@@ -100,7 +100,7 @@ export async function runEditAction(ctx: CodeRouteContext, task: EditTask, optio
     // The lines the answer replaces: the target, or its first lines when the code had to be cut to fit.
     const replaced = built.target;
     const replacement = reindent(extracted.code, replaced.indent);
-    const footer = footerFor(called.last, decision).replace(/_/g, '');
+    const footer = footerFor(called.last, decision, attemptCost(ctx, called.last)).replace(/_/g, '');
     const proposal = await ctx.proposals.propose({
       documentUri: editor.document.uri,
       startLine: replaced.startLine,

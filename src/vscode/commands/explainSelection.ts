@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { estimateTokens } from '../../core/providers/chatProvider';
 import { buildExplainMessages } from '../../core/prompts/explainPrompt';
 import { findExplainTarget, type ExplainTarget } from '../../core/prompts/explainTarget';
-import { callModel, footerFor, reportFailure, routeAction, type ActionResult, type RouteRequest } from '../actions/actionPipeline';
+import { attemptCost, callModel, footerFor, reportFailure, routeAction, type ActionResult, type RouteRequest } from '../actions/actionPipeline';
 import type { CodeRouteContext } from '../coderouteContext';
 import { requestContextFromEditor } from '../requestContextFromEditor';
 import { OPEN_LOG, showUserError } from '../ui/userErrors';
@@ -66,7 +66,7 @@ export async function explainSelection(ctx: CodeRouteContext, options: { restric
       preview: true,
     });
     const called = await callModel(ctx, decision, messages, `CodeRoute: explaining with ${model.id}…`, (delta) => document.append(delta));
-    document.finish(footerFor(called.last, decision));
+    document.finish(`${footerFor(called.last, decision, attemptCost(ctx, called.last))}  \n_Rate this answer with 👍 / 👎 in the title bar; **Retry with a Stronger Model** asks one tier up._`);
     const base: ExplainCommandResult = { task: 'explain', requestId, modelId: model.id, documentUri: document.uri.toString(), difficulty: classification.difficulty, status: 'ok' };
     return reportFailure(ctx, decision, called, base) ?? base;
   } catch (error) {

@@ -79,7 +79,9 @@ describe('CodeRoute in a real VS Code (trusted workspace)', () => {
     const text = await eventually(() => shown.getText().includes('_mock-small via mock') && shown.getText(), 'the whole streamed answer and its footer', 30_000);
     assert.match(text, /^# Explain selection in `src\/greeter\.ts` L5/);
     assert.ok(text.includes('It creates an **empty list** of greetings.'));
-    assert.match(text, /_mock-small via mock · \d+ in \/ \d+ out tokens · [\d.]+ s_/);
+    assert.match(text, /_mock-small via mock · \d+ in \/ \d+ out tokens · (\$[\d.]+|price unknown) · [\d.]+ s_/);
+    const rated = await vscode.commands.executeCommand<{ kind: string; requestId: string; modelId: string }>('coderoute.thumbsUp', shown.uri);
+    assert.deepEqual([rated?.kind, rated?.requestId, rated?.modelId], ['thumbs-up', result.requestId, 'mock-small'], '👍 is recorded for the request and the model');
     assert.ok(vscode.window.visibleTextEditors.some((e) => e.document === shown), 'the explanation is visible beside the code');
 
     assert.equal(server.requests.length, 1);

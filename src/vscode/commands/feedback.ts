@@ -1,0 +1,27 @@
+import * as vscode from 'vscode';
+import type { Outcome } from '../../core/learn/outcomes';
+import type { CodeRouteContext } from '../coderouteContext';
+import { EXPLAIN_SCHEME } from '../views/explainDocuments';
+
+/**
+ * 👍 / 👎 on the explanation in the active editor (the buttons in its title bar): recorded as an
+ * outcome of the request that produced it, for the model that answered.
+ */
+export function rateExplanation(ctx: CodeRouteContext, kind: 'thumbs-up' | 'thumbs-down', uri?: unknown): Outcome | undefined {
+  const target = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri;
+  if (target?.scheme !== EXPLAIN_SCHEME) {
+    void vscode.window.showInformationMessage('Open a CodeRoute explanation to rate it.');
+    return undefined;
+  }
+  const requestId = target.query;
+  const answered = ctx.history.all.find((a) => a.requestId === requestId && a.status === 'ok');
+  if (!answered) {
+    void vscode.window.showInformationMessage('This explanation has no finished answer to rate.');
+    return undefined;
+  }
+  const outcome: Outcome = { requestId, task: answered.task, modelId: answered.modelId, kind, at: Date.now() };
+  // A second rating of the same kind is the same signal; the opposite one is recorded too (a change of mind).
+  ctx.outcomes.record(outcome);
+  vscode.window.setStatusBarMessage(`CodeRoute: ${kind === 'thumbs-up' ? '👍' : '👎'} recorded for ${answered.modelId}`, 4000);
+  return outcome;
+}
