@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as z from 'zod';
 import {
@@ -82,5 +82,26 @@ describe('package.json matches the settings schema', () => {
     assert.match(pkg.devDependencies['@types/vscode'], /^[~^]?1\.100\./);
     assert.deepEqual(pkg.activationEvents, []);
     for (const command of pkg.contributes.commands) assert.equal(command.category, 'CodeRoute', command.command);
+  });
+
+  it('has a walkthrough from install to a first answer whose links and media all exist', () => {
+    const [walkthrough] = pkg.contributes.walkthroughs as { id: string; steps: { id: string; description: string; media: { markdown?: string }; completionEvents: string[] }[] }[];
+    assert.ok(walkthrough, 'a walkthrough is contributed');
+    assert.deepEqual(walkthrough.steps.map((s) => s.id), ['provider', 'key', 'action', 'why']);
+    const contributed = new Set((pkg.contributes.commands as { command: string }[]).map((c) => c.command));
+    for (const step of walkthrough.steps) {
+      const links = [...step.description.matchAll(/\(command:([\w.]+)/g)].map((m) => m[1]);
+      assert.ok(links.length > 0, `${step.id} offers an action`);
+      for (const command of links) assert.ok(command.startsWith('workbench.') || contributed.has(command), `${step.id} links to ${command}`);
+      for (const event of step.completionEvents.filter((e) => e.startsWith('onCommand:'))) assert.ok(contributed.has(event.slice('onCommand:'.length)), event);
+      if (step.media.markdown) assert.ok(existsSync(path.join(REPO_ROOT, step.media.markdown)), step.media.markdown);
+    }
+  });
+
+  it('gives the common actions keybindings and context-menu entries', () => {
+    const keys = new Set((pkg.contributes.keybindings as { command: string }[]).map((k) => k.command));
+    for (const command of ['coderoute.explainSelection', 'coderoute.doWhatIMean', 'coderoute.debugFix', 'coderoute.retryStronger']) assert.ok(keys.has(command), command);
+    const menu = new Set((pkg.contributes.menus['editor/context'] as { command: string }[]).map((m) => m.command));
+    for (const command of ['coderoute.doWhatIMean', 'coderoute.explainSelection', 'coderoute.formatSelection', 'coderoute.generate', 'coderoute.debugFix']) assert.ok(menu.has(command), command);
   });
 });

@@ -86,3 +86,16 @@ describe('Why This Model? and a workspace policy changing a decision', () => {
     assert.equal(server.requests.filter((r) => (r.body as { model?: string }).model === 'first-v1').length, 2, 'the denied model got no request after the policy applied');
   });
 });
+
+describe('The walkthrough', () => {
+  it('opens from a clean profile, at its first step', async () => {
+    await vscode.commands.executeCommand('workbench.action.openWalkthrough', 'coderoute.coderoute#coderoute.getStarted', false);
+    const tab = await eventually(
+      () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => /Welcome|Get started with CodeRoute|Walkthrough/i.test(t.label)),
+      'the walkthrough tab',
+      30_000,
+    );
+    assert.ok(tab.label.length > 0);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+});
