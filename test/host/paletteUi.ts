@@ -1,0 +1,178 @@
+import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Page } from 'playwright-core';
+import { MockLlmServer } from '../mock/mockLlmServer';
+import { launchChromium } from './browser';
+import { ensureCodeServer, startCodeServer, vscodeVersionOf, workbenchUrl, type RunningCodeServer } from './codeServer';
+import { REPO_ROOT } from './testResults';
+
+/**
+ * `npm run test:ui`: CodeRoute: Explain Selection driven the way a person does it, through the
+ * workbench UI of a real VS Code (code-server) in headless Chromium: open a file with Quick Open,
+ * select lines, run the command from the command palette, and wait for the explanation beside
+ * the code. The result is saved as the README's screenshot.
+ */
+
+const STEP_MS = 60_000;
+/**
+ * The screenshot goes to out/ on every run (so `npm test` leaves the tree clean); with
+ * `--update-readme` (npm run screenshot) it replaces the README's picture.
+ */
+const SCREENSHOT = process.argv.includes('--update-readme')
+  ? path.join(REPO_ROOT, 'media', 'screenshots', 'explain.png')
+  : path.join(REPO_ROOT, 'out', 'screenshots', 'explain.png');
+const MAX_SCREENSHOT_BYTES = 300 * 1024;
+const MODEL = 'mock-small';
+const PROVIDER = 'mock';
+const COMMAND = 'CodeRoute: Explain Selection';
+
+/** The mock's answer; the first sentence is short so it stays on one rendered (wrapped) line. */
+const FIRST_SENTENCE = 'This method builds one greeting per call.';
+const EXPLANATION = [
+  FIRST_SENTENCE,
+  '',
+  '- The loop runs `times` times and numbers each line from 1.',
+  '- Each entry reads `Hello, <name> (<n>)`.',
+  '- The final `map` trims every line, which changes nothing here because the template has no outer spaces.',
+  '',
+  'It returns a new array, so callers may change it freely.',
+].join('\n');
+
+function userSettings(mock: MockLlmServer): Record<string, unknown> {
+  return {
+    'coderoute.providers': [{ id: PROVIDER, kind: 'openai', baseUrl: mock.baseUrl, auth: 'none' }],
+    'coderoute.models': [{ id: MODEL, provider: PROVIDER, name: MODEL, tags: ['cheap'] }],
+    'coderoute.tasks.explain': MODEL,
+    'coderoute.routing.mode': 'task',
+    'security.workspace.trust.enabled': false,
+    // Keep the picture about CodeRoute: no minimap, no toasts from the workbench itself.
+    'editor.minimap.enabled': false,
+    'workbench.tips.enabled': false,
+  };
+}
+
+/** Waits for `selector` to be visible, naming the step when it is not. */
+async function waitVisible(page: Page, selector: string, step: string): Promise<void> {
+  try {
+    await page.locator(selector).first().waitFor({ state: 'visible', timeout: STEP_MS });
+  } catch {
+    throw new Error(`${step}: "${selector}" was not visible within ${STEP_MS / 1000} s`);
+  }
+}
+
+async function openFile(page: Page, name: string): Promise<void> {
+  await page.keyboard.press('Control+P');
+  await waitVisible(page, '.quick-input-widget .quick-input-box input', 'Quick Open');
+  await page.keyboard.type(name);
+  await waitVisible(page, `.quick-input-widget .monaco-list-row[aria-label*="${name}"]`, `Quick Open finding ${name}`);
+  await page.keyboard.press('Enter');
+  await waitVisible(page, `.tabs-container .tab.active[aria-label*="${name}"]`, `opening ${name}`);
+  await waitVisible(page, '.editor-group-container.active .monaco-editor .view-lines', `showing ${name}`);
+}
+
+/** Selects lines `from`..`to` (1-based, from the first non-blank character) with Go to Line, Shift+Down and Shift+End. */
+async function selectLines(page: Page, from: number, to: number): Promise<void> {
+  await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+G');
+  await waitVisible(page, '.quick-input-widget .quick-input-box input', 'Go to Line');
+  await page.keyboard.type(String(from));
+  await page.keyboard.press('Enter');
+  for (let line = from; line < to; line++) await page.keyboard.press('Shift+ArrowDown');
+  await page.keyboard.press('Shift+End');
+  await waitVisible(page, '.editor-group-container.active .monaco-editor .selected-text', 'selecting lines');
+}
+
+async function runFromPalette(page: Page, command: string): Promise<void> {
+  await page.keyboard.press('F1');
+  await waitVisible(page, '.quick-input-widget .quick-input-box input', 'opening the command palette');
+  await page.keyboard.type(command);
+  await waitVisible(page, `.quick-input-widget .monaco-list-row.focused[aria-label*="${command}"]`, `finding "${command}"`);
+  await page.keyboard.press('Enter');
+}
+
+async function explainThroughPalette(page: Page, server: RunningCodeServer, workspace: string, mock: MockLlmServer): Promise<void> {
+  await page.goto(workbenchUrl(server, workspace, REPO_ROOT));
+  await waitVisible(page, '.monaco-workbench', 'loading the workbench');
+  await waitVisible(page, '.explorer-folders-view .monaco-list-row', 'showing the explorer');
+  await openFile(page, 'greeter.ts');
+  await selectLines(page, 4, 10);
+  await runFromPalette(page, COMMAND);
+
+  // The explanation opens beside the code, streams, and ends with a footer naming the model.
+  await waitVisible(page, `.tabs-container .tab[aria-label*="Explain greeter.ts"]`, 'opening the explanation');
+  await waitVisible(page, `.view-lines >> text=${FIRST_SENTENCE}`, 'showing the explanation');
+  await waitVisible(page, `.view-lines >> text=${MODEL} via ${PROVIDER}`, 'showing the footer with the model id');
+
+  const asked = mock.requests.map((r) => (r.body as { model?: string } | undefined)?.model);
+  if (asked.length !== 1 || asked[0] !== MODEL) {
+    throw new Error(`the mock should have received exactly one request for ${MODEL}; it received ${JSON.stringify(asked)}`);
+  }
+  // Let the "explaining…" progress notification finish fading out before the picture.
+  await page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'hidden', timeout: STEP_MS }).catch(() => undefined);
+  await page.mouse.move(0, 0);
+}
+
+async function main(): Promise<number> {
+  if (!statSync(path.join(REPO_ROOT, 'dist', 'extension.js'), { throwIfNoEntry: false })) {
+    throw new Error('build first: npm run build && npm run build:tests');
+  }
+  const packageDir = ensureCodeServer();
+  console.log(`[ui] VS Code ${vscodeVersionOf(packageDir)} (code-server), CodeRoute from ${REPO_ROOT}`);
+  const runDir = mkdtempSync(path.join(os.tmpdir(), 'coderoute-ui-'));
+  const workspace = path.join(runDir, 'workspace');
+  cpSync(path.join(REPO_ROOT, 'test', 'fixtures', 'sample-workspace'), workspace, { recursive: true });
+
+  const mock = await MockLlmServer.start();
+  mock.enqueue({ kind: 'reply', text: EXPLANATION, chunks: 6, chunkDelayMs: 30 });
+  let passed = false;
+  try {
+    const server = await startCodeServer(packageDir, {
+      workspace,
+      stateDir: path.join(runDir, 'state'),
+      trustWorkspace: true,
+      userSettings: userSettings(mock),
+    });
+    try {
+      const browser = await launchChromium();
+      try {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+        try {
+          await explainThroughPalette(page, server, workspace, mock);
+          mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+          await page.locator('.monaco-workbench').screenshot({ path: SCREENSHOT, type: 'png' });
+          const size = statSync(SCREENSHOT).size;
+          if (size > MAX_SCREENSHOT_BYTES) throw new Error(`the screenshot is ${Math.round(size / 1024)} KiB; keep it under ${MAX_SCREENSHOT_BYTES / 1024} KiB`);
+          console.log(`[ui] ✔ "${COMMAND}" from the command palette showed the explanation from ${MODEL}`);
+          console.log(`[ui] screenshot: ${path.relative(REPO_ROOT, SCREENSHOT)} (${Math.round(size / 1024)} KiB)`);
+          passed = true;
+        } catch (error) {
+          const failure = path.join(runDir, 'failure.png');
+          await page.screenshot({ path: failure }).catch(() => undefined);
+          const toasts = await page.locator('.notifications-toasts').innerText({ timeout: 2000 }).catch(() => '');
+          console.error(`[ui] ✘ ${error instanceof Error ? error.message : String(error)}`);
+          if (toasts.trim()) console.error(`[ui] notifications on screen:\n${toasts.trim()}`);
+          console.error(`[ui] the mock received ${mock.requests.length} request(s)`);
+          console.error(`[ui] what the page showed: ${failure}`);
+        }
+      } finally {
+        await browser.close();
+      }
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await mock.close();
+    if (passed) rmSync(runDir, { recursive: true, force: true });
+    else console.error(`[ui] kept ${runDir} for inspection (VS Code logs under state/user-data/logs)`);
+  }
+  return passed ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`[ui] ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);
