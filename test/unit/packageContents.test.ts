@@ -33,9 +33,9 @@ describe('extension package contents (.vscodeignore allow-list)', () => {
     for (const file of needed) assert.ok(files.includes(file), `${file} is packaged`);
   });
 
-  it('ships no sources, tests, source maps, dependencies or data', () => {
+  it('ships no sources, tests, source maps, dependencies, data or README screenshots', () => {
     const forbidden = files.filter((f) =>
-      /(^|\/)(src|test|out|node_modules|\.ci|\.github)\/|\.map$|\.ts$|\.csv$|\.vsix$|^esbuild\.mjs$|^tsconfig/.test(f),
+      /(^|\/)(src|test|out|node_modules|\.ci|\.github|screenshots)\/|\.map$|\.ts$|\.csv$|\.vsix$|^esbuild\.mjs$|^tsconfig/.test(f),
     );
     assert.deepEqual(forbidden, []);
   });
