@@ -5,7 +5,7 @@ export const PROPOSAL_SCHEME = 'coderoute-proposal';
 const PENDING_CONTEXT_KEY = 'coderoute.proposalPending';
 /** An undo this soon after Accept counts as the user taking the change back. */
 export const UNDO_WINDOW_MS = 60_000;
-/** Proposal texts kept for diff editors that outlive their proposal. */
+/** Proposal files kept for diff editors that outlive their proposal. */
 const KEEP_TEXTS = 10;
 
 /** A replacement of whole lines of a document, shown as a diff until the user accepts or discards it. */
@@ -44,6 +44,9 @@ interface Pending {
   replacement: string;
   /** The text of the target lines when proposed; Accept applies only over exactly this. */
   original: string;
+  /** The proposal's text before and after the replaced lines; the user may edit only between them. */
+  prefix: string;
+  suffix: string;
   settle: (result: ProposalResult) => void;
   /** Set while Accept is applying, so a second Accept or Discard does not race it. */
   busy?: boolean;
@@ -60,14 +63,22 @@ function linesRange(document: vscode.TextDocument, startLine: number, endLine: n
   return new vscode.Range(startLine, 0, endLine, document.lineAt(endLine).text.length);
 }
 
+interface ProposalFile {
+  data: Uint8Array;
+  ctime: number;
+  mtime: number;
+}
+
 /**
  * Shows a proposed edit as a diff beside its document and applies it only on Accept. One proposal
- * waits at a time. Every resolution, and an undo soon after Accept, is recorded in the outcome log.
+ * waits at a time. The proposal side is an in-memory file the user may edit before accepting; an
+ * edited proposal is recorded as partially accepted. Every resolution, and an undo soon after
+ * Accept, is recorded in the outcome log.
  */
-export class ProposalController implements vscode.TextDocumentContentProvider, vscode.Disposable {
-  private readonly texts = new Map<string, string>();
-  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
-  readonly onDidChange = this.changed.event;
+export class ProposalController implements vscode.FileSystemProvider, vscode.Disposable {
+  private readonly files = new Map<string, ProposalFile>();
+  private readonly changed = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
+  readonly onDidChangeFile = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [this.changed];
   private pending: Pending | undefined;
   private applied: Applied | undefined;
@@ -77,12 +88,56 @@ export class ProposalController implements vscode.TextDocumentContentProvider, v
     private readonly outcomes: OutcomeLog,
     private readonly now: () => number = Date.now,
   ) {
-    this.disposables.push(vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, this));
+    this.disposables.push(vscode.workspace.registerFileSystemProvider(PROPOSAL_SCHEME, this, { isCaseSensitive: true }));
     vscode.workspace.onDidChangeTextDocument(this.watchForUndo, this, this.disposables);
   }
 
-  provideTextDocumentContent(uri: vscode.Uri): string {
-    return this.texts.get(uri.toString()) ?? '';
+  // The in-memory file system of the proposal side: one file per proposal, nothing on disk.
+
+  watch(): vscode.Disposable {
+    return new vscode.Disposable(() => undefined);
+  }
+
+  stat(uri: vscode.Uri): vscode.FileStat {
+    const file = this.file(uri);
+    return { type: vscode.FileType.File, ctime: file.ctime, mtime: file.mtime, size: file.data.byteLength };
+  }
+
+  readFile(uri: vscode.Uri): Uint8Array {
+    return this.file(uri).data;
+  }
+
+  writeFile(uri: vscode.Uri, content: Uint8Array, options: { readonly create: boolean; readonly overwrite: boolean }): void {
+    const key = uri.toString();
+    const existing = this.files.get(key);
+    if (!existing && !options.create) throw vscode.FileSystemError.FileNotFound(uri);
+    if (existing && options.create && !options.overwrite) throw vscode.FileSystemError.FileExists(uri);
+    const now = Math.max(Date.now(), (existing?.mtime ?? 0) + 1);
+    this.files.set(key, { data: content, ctime: existing?.ctime ?? now, mtime: now });
+    this.changed.fire([{ type: existing ? vscode.FileChangeType.Changed : vscode.FileChangeType.Created, uri }]);
+  }
+
+  readDirectory(): [string, vscode.FileType][] {
+    return [];
+  }
+
+  createDirectory(uri: vscode.Uri): void {
+    throw vscode.FileSystemError.NoPermissions(uri);
+  }
+
+  delete(uri: vscode.Uri): void {
+    if (!this.files.delete(uri.toString())) throw vscode.FileSystemError.FileNotFound(uri);
+    this.changed.fire([{ type: vscode.FileChangeType.Deleted, uri }]);
+  }
+
+  rename(oldUri: vscode.Uri): void {
+    throw vscode.FileSystemError.NoPermissions(oldUri);
+  }
+
+  private file(uri: vscode.Uri): ProposalFile {
+    const file = this.files.get(uri.toString());
+    if (!file) throw vscode.FileSystemError.FileNotFound(uri);
+    return file;
   }
 
   get hasPending(): boolean {
@@ -102,13 +157,14 @@ export class ProposalController implements vscode.TextDocumentContentProvider, v
     const replacement = proposal.replacement.replace(/\r?\n$/, '').replace(/\r?\n/g, eol);
     const range = linesRange(document, startLine, endLine);
     const end = document.lineAt(document.lineCount - 1).range.end;
-    const text = document.getText(new vscode.Range(new vscode.Position(0, 0), range.start)) + replacement + document.getText(new vscode.Range(range.end, end));
+    const prefix = document.getText(new vscode.Range(new vscode.Position(0, 0), range.start));
+    const suffix = document.getText(new vscode.Range(range.end, end));
     const proposalUri = vscode.Uri.from({ scheme: PROPOSAL_SCHEME, path: document.uri.path, query: `${proposal.requestId}.${++this.sequence}` });
-    this.remember(proposalUri, text);
+    this.remember(proposalUri, prefix + replacement + suffix);
 
     let settle: (result: ProposalResult) => void = () => undefined;
     const result = new Promise<ProposalResult>((resolve) => (settle = resolve));
-    const pending: Pending = { proposal, proposalUri, replacement, original: document.getText(range), settle };
+    const pending: Pending = { proposal, proposalUri, replacement, original: document.getText(range), prefix, suffix, settle };
     this.pending = pending;
     void vscode.commands.executeCommand('setContext', PENDING_CONTEXT_KEY, true);
     await vscode.commands.executeCommand('vscode.diff', document.uri, proposalUri, proposal.title, { preview: false });
@@ -116,7 +172,10 @@ export class ProposalController implements vscode.TextDocumentContentProvider, v
     return result;
   }
 
-  /** Applies the pending proposal; undefined when there is none or it can no longer apply. */
+  /**
+   * Applies the pending proposal as it now reads on the proposal side (edits included, saved or
+   * not); undefined when there is none or it can no longer apply.
+   */
   async accept(): Promise<ProposalResult | undefined> {
     const pending = this.pending;
     if (!pending) return this.nothingPending();
@@ -128,9 +187,16 @@ export class ProposalController implements vscode.TextDocumentContentProvider, v
       void vscode.window.showWarningMessage('The lines changed since CodeRoute proposed this edit; discard it and ask again.');
       return undefined;
     }
+    const replacement = this.proposedLines(pending);
+    if (replacement === undefined) {
+      void vscode.window.showWarningMessage(
+        'The proposal was edited outside the proposed lines; only those lines can be changed. Undo the other edits in the proposal, or discard it.',
+      );
+      return undefined;
+    }
     pending.busy = true;
     const edit = new vscode.WorkspaceEdit();
-    edit.replace(document.uri, linesRange(document, proposal.startLine, proposal.endLine), pending.replacement);
+    edit.replace(document.uri, linesRange(document, proposal.startLine, proposal.endLine), replacement);
     const ok = await vscode.workspace.applyEdit(edit);
     pending.busy = false;
     if (!ok) {
@@ -144,7 +210,19 @@ export class ProposalController implements vscode.TextDocumentContentProvider, v
       original: pending.original,
       at,
     };
-    return this.settle(pending, { outcome: 'accepted', applied: pending.replacement }, at);
+    const outcome = replacement === pending.replacement ? 'accepted' : 'partially-accepted';
+    return this.settle(pending, { outcome, applied: replacement }, at);
+  }
+
+  /** The replaced lines as the proposal side now reads; undefined when it was edited outside them. */
+  private proposedLines(pending: Pending): string | undefined {
+    const key = pending.proposalUri.toString();
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
+    const file = this.files.get(key);
+    const text = open ? open.getText() : file ? new TextDecoder().decode(file.data) : pending.prefix + pending.replacement + pending.suffix;
+    const { prefix, suffix } = pending;
+    if (text.length < prefix.length + suffix.length || !text.startsWith(prefix) || !text.endsWith(suffix)) return undefined;
+    return text.slice(prefix.length, text.length - suffix.length);
   }
 
   /** Drops the pending proposal without touching the document. */
@@ -180,6 +258,15 @@ export class ProposalController implements vscode.TextDocumentContentProvider, v
 
   private async closeDiff(proposalUri: vscode.Uri): Promise<void> {
     const key = proposalUri.toString();
+    // Save edits into the in-memory file so closing the diff does not ask to save them.
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
+    if (open?.isDirty) {
+      try {
+        await open.save();
+      } catch {
+        // Closing may then ask; the proposal is settled either way.
+      }
+    }
     const tabs = vscode.window.tabGroups.all
       .flatMap((group) => group.tabs)
       .filter((tab) => tab.input instanceof vscode.TabInputTextDiff && tab.input.modified.toString() === key);
@@ -209,8 +296,9 @@ export class ProposalController implements vscode.TextDocumentContentProvider, v
   }
 
   private remember(uri: vscode.Uri, text: string): void {
-    this.texts.set(uri.toString(), text);
-    while (this.texts.size > KEEP_TEXTS) this.texts.delete(this.texts.keys().next().value as string);
+    const now = Date.now();
+    this.files.set(uri.toString(), { data: new TextEncoder().encode(text), ctime: now, mtime: now });
+    while (this.files.size > KEEP_TEXTS) this.files.delete(this.files.keys().next().value as string);
   }
 
   dispose(): void {

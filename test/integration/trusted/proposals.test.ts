@@ -123,6 +123,68 @@ describe('Proposed edits: diff, Accept, Discard and undo', () => {
     assert.equal(await vscode.commands.executeCommand('coderoute.discardProposal'), undefined);
   });
 
+  const dirtyProposals = () => vscode.workspace.textDocuments.filter((d) => d.uri.scheme === 'coderoute-proposal' && d.isDirty);
+
+  it('Accept applies the proposal as the user edited it, unsaved, and records a partial accept', async () => {
+    const { requestId, result } = propose();
+    const shown = await proposalEditor();
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(shown.document.uri, shown.document.lineAt(1).range, '  return a + b; // checked');
+    edit.insert(shown.document.uri, shown.document.lineAt(1).range.end, '\n  // two lines now');
+    assert.ok(await vscode.workspace.applyEdit(edit), 'the proposal side is editable');
+    assert.ok(shown.document.isDirty, 'the edit is not saved');
+    assert.equal(documentText(), ORIGINAL, 'nothing is applied before Accept');
+
+    const applied = '  return a + b; // checked\n  // two lines now';
+    const accepted = await vscode.commands.executeCommand<ProposalResult>('coderoute.acceptProposal');
+    assert.deepEqual(accepted, { outcome: 'partially-accepted', applied });
+    assert.deepEqual(await result, accepted);
+    assert.equal(documentText(), ORIGINAL.replace('return a+b', applied));
+    assert.deepEqual((await outcomesOf(requestId)).map((o) => o.kind), ['partially-accepted']);
+    assert.deepEqual(dirtyProposals(), [], 'no proposal is left dirty, so closing asks nothing');
+    await eventually(() => !vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputTextDiff)), 'the diff to close');
+  });
+
+  it('an unedited proposal leaves no dirty proposal document after Accept', async () => {
+    const { result } = propose();
+    await proposalEditor();
+    assert.deepEqual(await vscode.commands.executeCommand<ProposalResult>('coderoute.acceptProposal'), { outcome: 'accepted', applied: TIDY });
+    assert.equal((await result).outcome, 'accepted');
+    assert.deepEqual(dirtyProposals(), []);
+  });
+
+  it('refuses to accept a proposal edited outside the proposed lines and keeps it pending', async () => {
+    const { requestId, result } = propose();
+    const shown = await proposalEditor();
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(shown.document.uri, shown.document.lineAt(0).range, 'function add(a: number, b: number): number {');
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    assert.equal(await vscode.commands.executeCommand('coderoute.acceptProposal'), undefined, 'Accept is refused');
+    assert.equal(documentText(), ORIGINAL, 'the document is untouched');
+    assert.deepEqual(await outcomesOf(requestId), [], 'nothing is recorded');
+
+    // Still pending: undoing the stray edit makes it acceptable again.
+    const back = new vscode.WorkspaceEdit();
+    back.replace(shown.document.uri, shown.document.lineAt(0).range, 'function add(a: number, b: number) {');
+    assert.ok(await vscode.workspace.applyEdit(back));
+    assert.deepEqual(await vscode.commands.executeCommand<ProposalResult>('coderoute.acceptProposal'), { outcome: 'accepted', applied: TIDY });
+    assert.equal((await result).outcome, 'accepted');
+    assert.equal(documentText(), ORIGINAL.replace('return a+b', TIDY));
+    assert.deepEqual(dirtyProposals(), []);
+  });
+
+  it('Discard of an edited proposal leaves no dirty proposal document', async () => {
+    const { result } = propose();
+    const shown = await proposalEditor();
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(shown.document.uri, new vscode.Position(0, 0), '// stray\n');
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    assert.deepEqual(await vscode.commands.executeCommand<ProposalResult>('coderoute.discardProposal'), { outcome: 'discarded' });
+    assert.equal((await result).outcome, 'discarded');
+    assert.equal(documentText(), ORIGINAL);
+    assert.deepEqual(dirtyProposals(), []);
+  });
+
   it('contributes Accept and Discard to the palette only while a proposal waits', async () => {
     const pkg = vscode.extensions.all.find((e) => e.packageJSON.name === 'coderoute')?.packageJSON;
     const palette: { command: string; when: string }[] = pkg.contributes.menus.commandPalette;
