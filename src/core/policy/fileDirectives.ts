@@ -1,6 +1,3 @@
-import type { RouteDecision } from '../route/routeDecision';
-import type { PrivacyClass } from './privacy';
-
 /**
  * Privacy directives a file can carry in a comment near its top:
  *   `coderoute: no-ai`       nothing from this file is sent to any model;
@@ -19,17 +16,4 @@ const DIRECTIVE = /\bcoderoute:\s*(no-ai|local-only)\b/g;
 export function readFileDirectives(header: string): FileDirectives {
   const found = new Set([...header.matchAll(DIRECTIVE)].map((m) => m[1]));
   return { noAi: found.has('no-ai'), localOnly: found.has('local-only') };
-}
-
-export function privacyOf(directives: FileDirectives): PrivacyClass {
-  return directives.localOnly ? 'local-only' : 'any';
-}
-
-/** Why the decision may not be carried out for this file, or undefined when it may. */
-export function directiveRefusal(directives: FileDirectives, decision: RouteDecision): string | undefined {
-  if (directives.noAi) return 'This file is marked `coderoute: no-ai`; nothing was sent.';
-  if (directives.localOnly && !decision.chosen.model.tags.includes('local')) {
-    return `This file is marked \`coderoute: local-only\`, but ${decision.task} is routed to ${decision.chosen.model.id}, which is not tagged local; nothing was sent.`;
-  }
-  return undefined;
 }
