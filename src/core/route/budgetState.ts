@@ -1,4 +1,5 @@
 import type { ModelConfig, ProviderConfig } from '../config/settingsSchema';
+import { estimateCost } from './pricing';
 import type { BudgetState, PriceLookup } from './router';
 
 export interface PricedAttempt {
@@ -7,6 +8,18 @@ export interface PricedAttempt {
   providerId: string;
   inputTokens: number;
   outputTokens: number;
+}
+
+/** What one attempt cost in dollars, from its tokens and its model's price; undefined when the price is unknown. */
+export function attemptCostUsd(
+  attempt: Omit<PricedAttempt, 'finishedAt'>,
+  catalogue: { models: readonly ModelConfig[]; providers: readonly ProviderConfig[] },
+  prices: PriceLookup,
+): number | undefined {
+  const model = catalogue.models.find((m) => m.id === attempt.modelId);
+  const provider = catalogue.providers.find((p) => p.id === attempt.providerId);
+  const price = model && provider ? prices(model, provider) : undefined;
+  return price ? estimateCost(price, attempt.inputTokens, attempt.outputTokens) : undefined;
 }
 
 /**
@@ -29,14 +42,11 @@ export function budgetFromAttempts(
   let unpriced = 0;
   for (const a of attempts) {
     if (a.finishedAt < monthStart) continue;
-    const model = catalogue.models.find((m) => m.id === a.modelId);
-    const provider = catalogue.providers.find((p) => p.id === a.providerId);
-    const price = model && provider ? prices(model, provider) : undefined;
-    if (!price) {
+    const cost = attemptCostUsd(a, catalogue, prices);
+    if (cost === undefined) {
       if (a.inputTokens + a.outputTokens > 0) unpriced++;
       continue;
     }
-    const cost = (price.inputPerMTok * a.inputTokens + price.outputPerMTok * a.outputTokens) / 1e6;
     month += cost;
     if (a.finishedAt >= dayStart) today += cost;
   }

@@ -1,3 +1,4 @@
+import { formatUsd } from './pricing';
 import type { RouteCandidate, RouteDecision } from './routeDecision';
 
 /**
@@ -42,10 +43,7 @@ export function decisionRecord(decision: RouteDecision): DecisionRecord {
   };
 }
 
-function usd(value: number | null | undefined): string {
-  if (value === null || value === undefined) return 'unknown';
-  return value === 0 ? '$0' : `$${value < 0.01 ? value.toFixed(4) : value.toFixed(3)}`;
-}
+const usd = (value: number | null | undefined) => formatUsd(value, 'unknown');
 
 /** One log line with the decision's facts, for the output channel. */
 export function decisionLogLine(record: DecisionRecord): string {

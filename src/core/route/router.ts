@@ -5,7 +5,7 @@ import type { FileDirectives } from '../policy/fileDirectives';
 import { firstMatch } from '../policy/pathGlobs';
 import type { Policy } from '../policy/policy';
 import { allowedFor, type PrivacyClass } from '../policy/privacy';
-import { estimateCost, priceOf, type ModelPrice } from './pricing';
+import { estimateCost, formatUsd, priceOf, type ModelPrice } from './pricing';
 import { TIER_PRIOR_ESTIMATOR, type AcceptanceEstimator, type EstimateContext } from './estimates';
 import { RouteError, expandEntries, resolveModel, type RouteCandidate, type RouteDecision, type RoutedModel } from './routeDecision';
 
@@ -58,19 +58,8 @@ export class RouteRefusal extends Error {
 const MAX_CHAIN = 4;
 const DEFAULT_TOKENS = { input: 1500, output: 500 };
 
-/** The price set in settings for the model, if any (no library lookup): for tests and tools that want only declared prices. */
-export function overridePrice(model: ModelConfig): ModelPrice | undefined {
-  return model.price ? { ...model.price, source: 'settings', note: 'price from coderoute.models' } : undefined;
-}
-
 function costOf(price: ModelPrice | undefined, tokens: { input: number; output: number }): number | undefined {
   return price ? estimateCost(price, tokens.input, tokens.output) : undefined;
-}
-
-function money(usd: number | undefined): string {
-  if (usd === undefined) return 'price unknown';
-  if (usd === 0) return '$0';
-  return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(3)}`;
 }
 
 function ruleMatches(rule: RoutingRule, task: Task, kind: ClassifiedTask | Task, input: RouteInput, difficulty: number, privacy: PrivacyClass): boolean {
@@ -183,7 +172,7 @@ export function route(input: RouteInput): RouteDecision {
     if (!allowedFor(privacy, routed.model)) excluded = `not tagged local, and the file is ${privacyWhy}`;
     else if (pin && !routed.model.tags.includes(pin)) excluded = `the repository policy pins ${input.task} to ${pin} models`;
     else if (!capable(routed.model, kind)) excluded = `cannot ${kind === 'complete-line' || kind === 'complete-block' || kind === 'complete-comment' ? 'complete code' : 'chat'}`;
-    else if (exceedsBudget(policy, budget, cost ?? dearest())) excluded = `its estimated ${money(cost)} would go past the remaining budget`;
+    else if (exceedsBudget(policy, budget, cost ?? dearest())) excluded = `its estimated ${formatUsd(cost)} would go past the remaining budget`;
     else if (policy.latencyTargetMs > 0 && estimate.latencyMs !== undefined && estimate.latencyMs > policy.latencyTargetMs) {
       excluded = `expected ${Math.round(estimate.latencyMs)} ms, over the ${policy.latencyTargetMs} ms target`;
     }
@@ -215,7 +204,7 @@ export function route(input: RouteInput): RouteDecision {
       ? `best score among ${eligible.length} (acceptance ${chosen.p.toFixed(2)} ${estimator === TIER_PRIOR_ESTIMATOR ? 'by tier prior' : 'learned'}${origin ? `, candidates from ${origin}` : ''})`
       : origin;
   const priceNote = chosen.cost === undefined ? ' — no known price for this model: set `price` in coderoute.models' : '';
-  const reason = `${describeRequest(input, kind)} → ${chosen.routed.model.id}: ${how}, est. ${money(chosen.cost)}${priceNote}.`;
+  const reason = `${describeRequest(input, kind)} → ${chosen.routed.model.id}: ${how}, est. ${formatUsd(chosen.cost)}${priceNote}.`;
   const candidates: RouteCandidate[] = [
     ...scored.map((s) => ({
       modelId: s.routed.model.id,

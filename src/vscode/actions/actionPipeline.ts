@@ -8,7 +8,8 @@ import type { ChatMessage, ProviderErrorKind } from '../../core/providers/chatPr
 import { decisionLogLine, decisionRecord } from '../../core/route/decisionRecord';
 import { RouteError, type RouteDecision } from '../../core/route/routeDecision';
 import { RouteRefusal, route } from '../../core/route/router';
-import { estimateCost } from '../../core/route/pricing';
+import { attemptCostUsd } from '../../core/route/budgetState';
+import { formatUsd } from '../../core/route/pricing';
 import { toAbortSignal } from '../cancellation';
 import type { CodeRouteContext } from '../coderouteContext';
 import { chatProviderFor } from '../providers/chatProviderFor';
@@ -26,18 +27,9 @@ export interface ActionResult {
   difficulty?: number;
 }
 
-/** What an attempt cost in dollars, from its tokens and the model's price; undefined when the price is unknown. */
+/** What an attempt cost in dollars; undefined when its model's price is unknown. */
 export function attemptCost(ctx: CodeRouteContext, attempt: Attempt): number | undefined {
-  const { settings } = ctx.settings.current;
-  const model = settings.models.find((m) => m.id === attempt.modelId);
-  const provider = settings.providers.find((p) => p.id === attempt.providerId);
-  const price = model && provider ? ctx.prices(model, provider) : undefined;
-  return price ? estimateCost(price, attempt.inputTokens, attempt.outputTokens) : undefined;
-}
-
-function dollars(usd: number | undefined): string {
-  if (usd === undefined) return 'price unknown';
-  return usd === 0 ? '$0' : `$${usd < 0.01 ? usd.toFixed(4) : usd.toFixed(3)}`;
+  return attemptCostUsd(attempt, ctx.settings.current.settings, ctx.prices);
 }
 
 /** The line under an answer: who answered, tokens, cost, time, and why that model. */
@@ -47,7 +39,7 @@ export function footerFor(attempt: Attempt, decision: RouteDecision, costUsd: nu
   const status = attempt.status === 'ok' ? '' : attempt.status === 'cancelled' ? ' · cancelled' : ` · failed (${attempt.errorKind})`;
   const premium =
     attempt.premiumRequests === undefined ? '' : ` · ${attempt.premiumRequests} premium request${attempt.premiumRequests === 1 ? '' : 's'}`;
-  return `_${attempt.modelId} via ${attempt.providerId} · ${tokens} · ${dollars(costUsd)}${premium} · ${seconds} s${status}_  \n_${decision.reason}_`;
+  return `_${attempt.modelId} via ${attempt.providerId} · ${tokens} · ${formatUsd(costUsd)}${premium} · ${seconds} s${status}_  \n_${decision.reason}_`;
 }
 
 
