@@ -254,6 +254,23 @@ describe('classifier (tree-sitter, real grammars)', () => {
       assert.ok(r.timings.parseMs <= 60, `parse took ${r.timings.parseMs} ms`);
     });
 
+    it('never stops the parse of a small file, even on a machine so starved that every tick takes a second', async () => {
+      let clock = 0;
+      const starved = new TreeSitterLoader(path.join(REPO_ROOT, 'dist', 'wasm'), silentLogger, () => (clock += 1000));
+      const slow = new Classifier(starved, silentLogger);
+      try {
+        for (const attempt of ['first', 'second']) {
+          const helpers = Array.from({ length: 40 }, (_, i) => `def helper_${i}(x):\n    return x * ${i} + 1\n\n`).join('');
+          const r = await slow.classify(request('python', `${helpers}def rotate(xs, k):\n    return xs[k:]| + xs[:k]\n`), 'auto');
+          assert.equal(r.textOnly, false, `${attempt} parse: ${r.reason}`);
+          assert.equal(r.features.unit?.name, 'rotate', JSON.stringify(r.features));
+        }
+      } finally {
+        slow.dispose();
+        starved.dispose();
+      }
+    });
+
     it('parses a large document whole in the background, then serves any position from that tree and keeps it current', async () => {
       const fn = (i: number) => `export function f${i}(a: number): number {\n  const b = a * ${i};\n  return b + 1;\n}\n`;
       const text = Array.from({ length: 3000 }, (_, i) => fn(i)).join('\n');

@@ -17,6 +17,14 @@ export const GRAMMAR_FILE_NAMES: readonly string[] = [...new Set(Object.values(G
 /** The time cap of the first parse with a grammar, which includes compiling the code it runs. */
 export const FIRST_PARSE_CAP_MS = 400;
 
+/**
+ * Texts shorter than this are parsed without a cap. The cap guards against pathological large
+ * inputs; a parse of a few thousand characters takes a millisecond or two, and when it takes
+ * longer the machine is starved, so stopping it would only trade a correct tree for a worse,
+ * text-only answer.
+ */
+export const UNCAPPED_PARSE_CHARS = 8_000;
+
 export function grammarFileFor(languageId: string): string | undefined {
   return Object.hasOwn(GRAMMAR_FILES, languageId) ? GRAMMAR_FILES[languageId] : undefined;
 }
@@ -80,7 +88,8 @@ export class TreeSitterLoader {
     const deadline = started + timeCapMs;
     // The callback's `true` return cancels the parse (the published typings say void).
     const progressCallback = (() => this.now() > deadline) as unknown as () => void;
-    const tree = parser.parse(text, options.oldTree ?? null, { progressCallback });
+    const capped = text.length >= UNCAPPED_PARSE_CHARS;
+    const tree = parser.parse(text, options.oldTree ?? null, capped ? { progressCallback } : undefined);
     const parseMs = this.now() - started;
     if (!tree) {
       // A cancelled parse leaves the parser mid-document; start the next one clean.
