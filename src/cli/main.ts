@@ -19,6 +19,7 @@ import { decisionLogLine, decisionRecord } from '../core/route/decisionRecord';
 import { RouteError, routeByTask } from '../core/route/routeDecision';
 import { RouteRefusal, route } from '../core/route/router';
 import { mergePolicy, parseRepoPolicy, type RepoPolicy } from '../core/policy/policy';
+import { replayCommand } from './replay';
 
 const USAGE = `coderoute — route coding requests to the right model (the same core as the VS Code extension)
 
@@ -38,6 +39,13 @@ Usage:
       Classify a request at a position (1-based) and print one JSON object. MODE is
       explain|format|generate|debug (a command), auto (infer the command) or inline (default auto).
       The diagnostics file is a JSON list of {"line", "endLine"?, "message", "severity"} (1-based).
+
+  coderoute replay MATRIX.csv --pool M1,M2,… --strong M [--max-attempts N] [--seeds K] [--costs FILE.csv]
+                   [--exclude-column COLUMN=VALUE]… [--task TASK] [--price-weight W] [--json] [--plot FILE.svg]
+      Replay a recorded outcome matrix (task_id, model, resolved or pass_at_1, optional cost_usd,
+      other columns as context) through the extension's own router and learner, over K random task
+      orders, against baselines. Prints a table and writes a plot (default replay.svg), or JSON.
+      Bad input exits with code 2.
 
 Options:
   --settings FILE   a JSON file with "coderoute.*" keys, as in VS Code's settings.json
@@ -313,6 +321,15 @@ export async function main(argv: string[]): Promise<number> {
         lang: { type: 'string' },
         language: { type: 'string' },
         verbose: { type: 'boolean' },
+        pool: { type: 'string' },
+        strong: { type: 'string' },
+        'max-attempts': { type: 'string' },
+        seeds: { type: 'string' },
+        costs: { type: 'string' },
+        'exclude-column': { type: 'string', multiple: true },
+        'price-weight': { type: 'string' },
+        json: { type: 'boolean' },
+        plot: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -332,6 +349,7 @@ export async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const logger = stderrLogger(values.verbose ?? false);
+  if (command === 'replay') return replayCommand(rest, values);
   try {
     const settings = loadSettings(values.settings, logger);
     if (command === 'route') {

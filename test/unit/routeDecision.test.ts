@@ -95,8 +95,8 @@ describe('routing engine: task mode (rules only)', () => {
 });
 
 describe('routing engine: performance and hybrid modes (scored choice)', () => {
-  it('performance: a cheap model wins an easy explanation at the default price weight, a code model a hard bug', () => {
-    const settings = settingsWith({ 'routing.mode': 'performance' });
+  it('performance: a cheap model wins an easy explanation when cost weighs fully, a code model a hard bug', () => {
+    const settings = settingsWith({ 'routing.mode': 'performance', 'routing.priceWeight': 1 });
     const easy = route(input(settings, { classification: classification('explain', 0.1) }));
     assert.ok(['mini', 'small-local'].includes(easy.chosen.model.id), easy.reason);
     const hard = route(input(settings, { task: 'debug', classification: classification('debug', 0.95) }));
@@ -108,10 +108,10 @@ describe('routing engine: performance and hybrid modes (scored choice)', () => {
   it('performance: a heavy price weight, or spending ahead of the budget pace, steers to cheaper models', () => {
     const request = { task: 'debug' as const, classification: classification('debug', 0.95) };
     const light = route(input(settingsWith({ 'routing.mode': 'performance', 'routing.priceWeight': 0.1 }), request));
-    const heavy = route(input(settingsWith({ 'routing.mode': 'performance', 'routing.priceWeight': 200 }), request));
+    const heavy = route(input(settingsWith({ 'routing.mode': 'performance', 'routing.priceWeight': 10 }), request));
     assert.equal(light.chosen.model.id, 'big');
     assert.ok(['mini', 'small-local'].includes(heavy.chosen.model.id), heavy.reason);
-    const paced = settingsWith({ 'routing.mode': 'performance', 'routing.priceWeight': 1, 'budget.dailyUsd': 1 });
+    const paced = settingsWith({ 'routing.mode': 'performance', 'routing.priceWeight': 0.08, 'budget.dailyUsd': 1 });
     const onPace: BudgetState = { spentTodayUsd: 0.1, spentMonthUsd: 0.1, dayElapsed: 0.5, monthElapsed: 0.5, source: 'test' };
     const ahead: BudgetState = { ...onPace, spentTodayUsd: 0.95 };
     assert.equal(route(input(paced, { ...request, budget: onPace })).chosen.model.id, 'big');
@@ -135,7 +135,7 @@ describe('routing engine: performance and hybrid modes (scored choice)', () => {
   });
 
   it('hybrid: the rule gives the candidates, the score chooses among them', () => {
-    const settings = settingsWith({ 'routing.mode': 'hybrid', 'routing.priceWeight': 200 });
+    const settings = settingsWith({ 'routing.mode': 'hybrid', 'routing.priceWeight': 10 });
     const decision = route(input(settings, { task: 'debug', languageId: 'rust', classification: classification('debug', 0.8) }));
     assert.deepEqual(ids(decision).sort(), ['big', 'coder'], 'only the rule’s models');
     assert.equal(decision.chosen.model.id, 'coder', 'the cheaper of the two, at a heavy price weight');
@@ -149,7 +149,7 @@ describe('routing engine: performance and hybrid modes (scored choice)', () => {
     assert.equal(decision.chosen.model.id, 'mystery');
     assert.equal(decision.estimatedCostUsd, undefined);
     assert.match(decision.reason, /est\. price unknown — no known price for this model: set `price` in coderoute\.models/);
-    const mixed = route(input(settingsWith({ 'routing.mode': 'hybrid', 'routing.priceWeight': 50, 'tasks.generate': ['mystery', 'coder'] }), { task: 'generate' }));
+    const mixed = route(input(settingsWith({ 'routing.mode': 'hybrid', 'routing.priceWeight': 5, 'tasks.generate': ['mystery', 'coder'] }), { task: 'generate' }));
     assert.equal(mixed.chosen.model.id, 'coder', 'an unknown price is not treated as free');
     assert.match(mixed.candidates.find((c) => c.modelId === 'mystery')?.note ?? '', /price unknown/);
   });

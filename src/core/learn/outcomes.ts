@@ -1,7 +1,7 @@
 import type { Logger } from '../log/logger';
 
 /** What the user did with a result, as the learner will read it. */
-export type OutcomeKind = 'accepted' | 'discarded' | 'partially-accepted' | 'thumbs-up' | 'thumbs-down' | 'retried-stronger' | 'undone';
+export type OutcomeKind = 'accepted' | 'discarded' | 'partially-accepted' | 'thumbs-up' | 'thumbs-down' | 'retried-stronger' | 'undone' | 'ignored';
 
 /** The user's signal about the result of one routed request (tied to its decision by `requestId`). */
 export interface Outcome {

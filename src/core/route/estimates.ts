@@ -7,6 +7,10 @@ export interface EstimateContext {
   task: ClassifiedTask | Task;
   language: string;
   difficulty: number;
+  /** Further facts of the request, coarse to fine (for example a repository or a platform). */
+  features?: readonly (readonly [string, string])[];
+  /** Models whose answers to this same request were rejected: the escalation state. */
+  rejected?: readonly string[];
 }
 
 export interface AcceptanceEstimate {
@@ -17,6 +21,8 @@ export interface AcceptanceEstimate {
   source: 'prior' | 'learned';
   /** Expected time to the answer in milliseconds, when known. */
   latencyMs?: number;
+  /** The posterior's standard deviation, when the estimator knows it. */
+  sd?: number;
 }
 
 /**
@@ -26,6 +32,11 @@ export interface AcceptanceEstimate {
  */
 export interface AcceptanceEstimator {
   estimate(model: ModelConfig, context: EstimateContext): AcceptanceEstimate;
+  /**
+   * A draw from the posterior (Thompson sampling), for bounded exploration. An estimator without
+   * it is never explored.
+   */
+  sample?(model: ModelConfig, context: EstimateContext): number;
 }
 
 /** Base acceptance per tier on an easy request, and how much it falls as difficulty rises to 1. */

@@ -3,6 +3,7 @@ import { MODEL_TAGS, type ModelConfig, type ModelTag, type ProviderConfig, type 
 import type { ClassifiedTask } from '../classify/classification';
 import { mergePolicy } from '../policy/policy';
 import type { PrivacyClass } from '../policy/privacy';
+import type { EstimateContext } from './estimates';
 import { route } from './router';
 
 /** A model the router considered, with the score it gave it (higher is better). */
@@ -49,6 +50,12 @@ export interface RouteDecision {
   /** Models to try, in order, when the chosen one fails. */
   fallbacks: RoutedModel[];
   candidates: RouteCandidate[];
+  /** True when bounded exploration chose a model other than the best expected one. */
+  explored?: boolean;
+  /** The context the estimates were asked for: what a learner records the answer's signal against. */
+  estimateContext?: EstimateContext;
+  /** Models rejected earlier for this request (escalation). */
+  rejected?: string[];
   /** What decided: a rule, the task's setting, or the estimates (score). */
   decidedBy: 'rule' | 'task-setting' | 'estimate';
   /** The rule that fired, by id. */

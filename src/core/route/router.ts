@@ -40,7 +40,21 @@ export interface RouteInput {
   prices?: PriceLookup;
   /** Expected tokens of the request, for the cost estimate. */
   tokens?: { input: number; output: number };
+  /** Models whose answers to this request were rejected: they are left out, and the estimates know it. */
+  rejected?: readonly string[];
+  /** Further context facts for the estimates; by default from the classification. */
+  features?: readonly (readonly [string, string])[];
+  /** Model calls the user may still make for this request (this one included): 2 or more lets the
+   * score count what an escalation after a rejection would bring. */
+  attemptsLeft?: number;
+  /** Let an estimator that can sample explore (bounded); on unless turned off. */
+  explore?: boolean;
 }
+
+/** Exploration never picks a model whose expected score is more than this below the best. */
+export const EXPLORATION_MAX_LOSS = 0.05;
+/** ...and only a model with less evidence than this in the request's bucket: exploring ends once a model is known there. */
+export const EXPLORATION_MAX_EVIDENCE = 30;
 
 /** The request may not be sent anywhere (no-AI), or nowhere it may go is configured. */
 export class RouteRefusal extends Error {
@@ -56,6 +70,22 @@ export class RouteRefusal extends Error {
 }
 
 const MAX_CHAIN = 4;
+/** Attempts looked ahead at most (the work grows with the candidates to this power). */
+const MAX_LOOKAHEAD = 3;
+/** What one more round trip costs the user (waiting, reading, asking again), in acceptance points. */
+export const ATTEMPT_PENALTY = 0.3;
+
+/** Context facts for the estimates beyond task, language and difficulty. */
+function contextFeatures(input: RouteInput): (readonly [string, string])[] {
+  if (input.features) return [...input.features];
+  const f = input.classification?.features;
+  if (!f) return [];
+  const errors = (f.syntaxErrors ?? 0) + (f.diagnosticErrors ?? 0);
+  return [
+    ['unit', f.unit?.kind ?? 'none'],
+    ['errors', errors > 0 ? 'yes' : 'no'],
+  ];
+}
 const DEFAULT_TOKENS = { input: 1500, output: 500 };
 
 function costOf(price: ModelPrice | undefined, tokens: { input: number; output: number }): number | undefined {
@@ -98,6 +128,8 @@ interface Scored {
   score: number;
   price?: ModelPrice;
   excluded?: string;
+  samples: number;
+  source: 'prior' | 'learned';
 }
 
 /**
@@ -106,8 +138,9 @@ interface Scored {
  * follow as fallbacks, and why, in a form a user can read and a test can check.
  *
  * - `task` mode: rules only. The first matching rule's list (else the task setting's) in order.
- * - `performance` mode: every allowed model; the highest acceptance − priceWeight × cost wins,
- *   within the latency target and the budget's pace.
+ * - `performance` mode: every allowed model; the highest acceptance − priceWeight × cost (relative
+ *   to the dearest candidate) wins, within the latency target and the budget's pace; a learner
+ *   may explore within a bounded loss, and says so.
  * - `hybrid` (default): the rule (or task setting) gives the candidates; the score picks among them.
  *
  * Fails closed: a no-AI file is refused; a local-only file never reaches a model not tagged
@@ -161,7 +194,8 @@ export function route(input: RouteInput): RouteDecision {
   // the budget: never as free.
   let dearestCost: number | undefined;
   const dearest = () => (dearestCost ??= Math.max(0, ...[...catalogueOf(policy).values()].map((r) => costOf(prices(r.model, r.provider), tokens) ?? 0)));
-  const context: EstimateContext = { task: kind, language: input.languageId, difficulty };
+  const rejected = input.rejected ?? [];
+  const context: EstimateContext = { task: kind, language: input.languageId, difficulty, features: contextFeatures(input), rejected };
   const pin = policy.taskTiers[input.task];
   const paceFactor = budgetPace(policy, budget);
   const scored: Scored[] = routedModels.map((routed, position) => {
@@ -171,15 +205,41 @@ export function route(input: RouteInput): RouteDecision {
     let excluded: string | undefined;
     if (!allowedFor(privacy, routed.model)) excluded = `not tagged local, and the file is ${privacyWhy}`;
     else if (pin && !routed.model.tags.includes(pin)) excluded = `the repository policy pins ${input.task} to ${pin} models`;
+    else if (rejected.includes(routed.model.id)) excluded = 'its answer to this request was rejected';
     else if (!capable(routed.model, kind)) excluded = `cannot ${kind === 'complete-line' || kind === 'complete-block' || kind === 'complete-comment' ? 'complete code' : 'chat'}`;
     else if (exceedsBudget(policy, budget, cost ?? dearest())) excluded = `its estimated ${formatUsd(cost)} would go past the remaining budget`;
     else if (policy.latencyTargetMs > 0 && estimate.latencyMs !== undefined && estimate.latencyMs > policy.latencyTargetMs) {
       excluded = `expected ${Math.round(estimate.latencyMs)} ms, over the ${policy.latencyTargetMs} ms target`;
     }
-    const costForScore = cost ?? dearest();
-    const score = mode === 'task' ? 1 - position / Math.max(1, routedModels.length) : estimate.p - policy.priceWeight * paceFactor * costForScore;
-    return { routed, position, p: estimate.p, cost, score, price, excluded };
+    return { routed, position, p: estimate.p, cost, score: 0, price, excluded, samples: estimate.samples, source: estimate.source };
   });
+  // Cost counts relative to the dearest candidate, so that one weight means the same for a pool of
+  // cent-a-request models and for a pool of dollar-a-task agents: at weight w, the dearest model must
+  // be w more likely to be accepted than a free one.
+  const costForScore = (s: Scored) => s.cost ?? dearest();
+  const reference = Math.max(0, ...scored.map(costForScore));
+  const priceTerm = (s: Scored) => (reference > 0 ? (policy.priceWeight * paceFactor * costForScore(s)) / reference : 0);
+  // With retries left, a model's value includes what a rejection leaves: the best next choice given
+  // that this one was rejected (the learner's escalation estimates), and so on for the attempts left.
+  const attemptsLeft = Math.max(1, Math.min(MAX_LOOKAHEAD, input.attemptsLeft ?? 1));
+  const usable = scored.filter((s) => !s.excluded);
+  const memo = new Map<string, number>();
+  const valueAfter = (tried: readonly string[], left: number): number => {
+    if (left <= 0) return 0;
+    const key = `${left}:${[...tried].sort().join('+')}`;
+    const known = memo.get(key);
+    if (known !== undefined) return known;
+    let best = 0;
+    for (const s of usable) {
+      if (tried.includes(s.routed.model.id)) continue;
+      const p = estimator.estimate(s.routed.model, { ...context, rejected: tried }).p;
+      best = Math.max(best, p - priceTerm(s) - ATTEMPT_PENALTY + (1 - p) * valueAfter([...tried, s.routed.model.id], left - 1));
+    }
+    memo.set(key, best);
+    return best;
+  };
+  const scoreOf = (s: Scored, p: number) => p - priceTerm(s) + (attemptsLeft > 1 ? (1 - p) * valueAfter([...rejected, s.routed.model.id], attemptsLeft - 1) : 0);
+  for (const s of scored) s.score = mode === 'task' ? 1 - s.position / Math.max(1, routedModels.length) : scoreOf(s, s.p);
 
   const eligible = scored.filter((s) => !s.excluded);
   if (eligible.length === 0) {
@@ -194,15 +254,30 @@ export function route(input: RouteInput): RouteDecision {
     if (ids.length === 0) throw new RouteError(`No model is configured for ${input.task} (${origin}).`, setting);
     throw new RouteRefusal(`No model may take this ${input.task} request: ${why.join('; ')}. Nothing was sent.`, 'no-allowed-model', setting);
   }
-  const ordered = mode === 'task' ? eligible : [...eligible].sort((a, b) => b.score - a.score || a.position - b.position);
+  let ordered = mode === 'task' ? eligible : [...eligible].sort((a, b) => b.score - a.score || a.position - b.position);
+  // Bounded exploration (Thompson sampling): a draw from each posterior may put another model
+  // first, but only one whose expected score is within EXPLORATION_MAX_LOSS of the best.
+  let exploring: { best: Scored; drawn: number } | undefined;
+  if (mode !== 'task' && input.explore !== false && estimator.sample && ordered.length > 1) {
+    const draws = ordered.map((s) => ({ s, drawn: scoreOf(s, estimator.sample!(s.routed.model, context)) }));
+    const top = draws.reduce((a, b) => (b.drawn > a.drawn ? b : a));
+    if (top.s !== ordered[0] && ordered[0].score - top.s.score <= EXPLORATION_MAX_LOSS && top.s.samples < EXPLORATION_MAX_EVIDENCE) {
+      exploring = { best: ordered[0], drawn: top.drawn + (top.s.p - top.s.score) };
+      ordered = [top.s, ...ordered.filter((s) => s !== top.s)];
+    }
+  }
   const [chosen, ...rest] = ordered;
   const fallbacks = rest.slice(0, MAX_CHAIN - 1);
 
   const decidedBy: RouteDecision['decidedBy'] = mode === 'task' || ordered.length === 1 ? (rule ? 'rule' : 'task-setting') : 'estimate';
+  const evidence = chosen.source === 'learned' ? `learned from ${Math.round(chosen.samples)} signal${Math.round(chosen.samples) === 1 ? '' : 's'}` : 'by tier prior';
+  const escalation = rejected.length > 0 ? `, after ${rejected.join(', ')} ${rejected.length === 1 ? 'was' : 'were'} rejected` : '';
   const how =
     decidedBy === 'estimate'
-      ? `best score among ${eligible.length} (acceptance ${chosen.p.toFixed(2)} ${estimator === TIER_PRIOR_ESTIMATOR ? 'by tier prior' : 'learned'}${origin ? `, candidates from ${origin}` : ''})`
-      : origin;
+      ? exploring
+        ? `exploring: a posterior draw put its acceptance at ${exploring.drawn.toFixed(2)} (expected ${chosen.p.toFixed(2)}, ${evidence}) over ${exploring.best.routed.model.id} (expected ${exploring.best.p.toFixed(2)})${escalation}${origin ? `, candidates from ${origin}` : ''}`
+        : `best score among ${eligible.length} (acceptance ${chosen.p.toFixed(2)} ${evidence}${escalation}${origin ? `, candidates from ${origin}` : ''})`
+      : `${origin}${escalation}`;
   const priceNote = chosen.cost === undefined ? ' — no known price for this model: set `price` in coderoute.models' : '';
   const reason = `${describeRequest(input, kind)} → ${chosen.routed.model.id}: ${how}, est. ${formatUsd(chosen.cost)}${priceNote}.`;
   const candidates: RouteCandidate[] = [
@@ -226,6 +301,9 @@ export function route(input: RouteInput): RouteDecision {
     fallbacks: fallbacks.map((f) => f.routed),
     candidates,
     decidedBy,
+    explored: exploring ? true : undefined,
+    estimateContext: context,
+    rejected: rejected.length > 0 ? [...rejected] : undefined,
     rule: rule?.id,
     features: featurePhrases(input, kind, difficulty),
     estimatedCostUsd: chosen.cost,

@@ -1,0 +1,346 @@
+import { parseSettings, type SettingKey } from '../config/settingsSchema';
+import type { Task } from '../context/requestContext';
+import { Learner, type LearnerOptions } from '../learn/learner';
+import { seededRandom, shuffled, type Random } from '../learn/random';
+import { mergePolicy, type Policy } from '../policy/policy';
+import type { ModelPrice } from '../route/pricing';
+import { RouteRefusal, route } from '../route/router';
+import { ReplayInputError, type OutcomeMatrix } from './outcomeMatrix';
+
+export interface ReplayOptions {
+  /** The models the router may use, by their names in the matrix. */
+  pool: string[];
+  /** The reference model. */
+  strong: string;
+  /** Calls per task: after a rejection the next attempt escalates; 1 is single shot. */
+  maxAttempts: number;
+  /** Random task orders (and, for `pass_at_1`, outcome draws), one per seed. */
+  seeds: number;
+  /** Nominal dollars per task, for models the matrix has no cost for. */
+  costs?: Map<string, number>;
+  /** The task the requests are routed as (the matrix has one kind of work). */
+  task?: Task;
+  /** The routing price weight; the extension's default when not given. */
+  priceWeight?: number;
+  learner?: LearnerOptions;
+  /** The first seed (seeds are first, first + 1, …). */
+  firstSeed?: number;
+}
+
+export interface PolicyResult {
+  /** Accepted tasks. */
+  quality: number;
+  /** Dollars. */
+  cost: number;
+  /** Model calls per task. */
+  attempts: number;
+  quality_vs_strong: number;
+  cost_vs_strong: number;
+}
+
+export interface ReplayResult {
+  tasks: number;
+  seeds: number;
+  max_attempts: number;
+  pool: string[];
+  strong: string;
+  outcome_column: string;
+  features: string[];
+  /** Mean over seeds. */
+  policies: Record<string, PolicyResult>;
+  /** The learned policy per seed, to show the spread. */
+  learned_by_seed: PolicyResult[];
+  /** The fixed chain chosen in hindsight, per seed. */
+  best_chains: string[][];
+  /** Share of learned decisions that explored. */
+  exploration_rate: number;
+  /** Cumulative acceptance and cost along the task stream (mean over seeds), for the learning curve. */
+  curve: { task: number; learned_quality: number; learned_cost: number; strong_quality: number; strong_cost: number }[];
+}
+
+/** What one policy did over one seed's stream. */
+interface Tally {
+  quality: number;
+  cost: number;
+  calls: number;
+}
+
+interface SeedData {
+  order: string[];
+  /** task → model → accepted (drawn once per seed, shared by every policy). */
+  accepted: Map<string, Map<string, boolean>>;
+}
+
+const CURVE_POINTS = 50;
+
+/** Dollars a model is expected to cost per task: the costs file, else its mean recorded cost. */
+function expectedCosts(matrix: OutcomeMatrix, pool: string[], costs: Map<string, number> | undefined): Map<string, number> {
+  const expected = new Map<string, number>();
+  for (const model of pool) {
+    const nominal = costs?.get(model);
+    if (nominal !== undefined) {
+      expected.set(model, nominal);
+      continue;
+    }
+    const recorded = matrix.tasks.map((t) => matrix.cost?.get(t)?.get(model)).filter((c): c is number => c !== undefined);
+    if (recorded.length === 0) throw new ReplayInputError(`no cost for "${model}": the matrix has no cost_usd for it and --costs does not list it`);
+    expected.set(model, recorded.reduce((a, b) => a + b, 0) / recorded.length);
+  }
+  return expected;
+}
+
+/** Checks the options against the matrix; throws ReplayInputError naming the problem. */
+function validate(matrix: OutcomeMatrix, options: ReplayOptions): void {
+  const unknown = [...options.pool, options.strong].filter((m) => !matrix.models.includes(m));
+  if (unknown.length > 0) throw new ReplayInputError(`unknown model${unknown.length > 1 ? 's' : ''} ${unknown.map((m) => `"${m}"`).join(', ')}; the matrix has: ${matrix.models.join(', ')}`);
+  if (options.pool.length === 0) throw new ReplayInputError('--pool names no model');
+  if (new Set(options.pool).size !== options.pool.length) throw new ReplayInputError('--pool names a model twice');
+  if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1) throw new ReplayInputError('--max-attempts must be a whole number from 1');
+  if (!Number.isInteger(options.seeds) || options.seeds < 1) throw new ReplayInputError('--seeds must be a whole number from 1');
+}
+
+/**
+ * Replays the matrix: for each seed, a random order of the tasks is streamed through the SAME
+ * router and learner the extension uses (performance mode over the pool, the learner as the
+ * estimator, its draws seeded); each pick's recorded outcome is revealed as an accepted or
+ * discarded signal, and a rejection escalates to another model until `maxAttempts`. Baselines run
+ * on the same draws.
+ */
+export function runReplay(matrix: OutcomeMatrix, options: ReplayOptions): ReplayResult {
+  validate(matrix, options);
+  const models = [...new Set([...options.pool, options.strong])];
+  const expected = expectedCosts(matrix, models, options.costs);
+  // Tasks where a model has no recorded outcome cannot be compared; the caller reports how many.
+  const tasks = matrix.tasks.filter((t) => models.every((m) => matrix.outcome.get(t)?.has(m)));
+  if (tasks.length === 0) throw new ReplayInputError('no task has an outcome for every model of the pool and the strong model');
+  const costOf = (task: string, model: string) => matrix.cost?.get(task)?.get(model) ?? options.costs?.get(model) ?? (expected.get(model) as number);
+
+  const ids = new Map(options.pool.map((m, i) => [m, `m${i + 1}`]));
+  const names = new Map([...ids].map(([name, id]) => [id, name]));
+  const policy = replayPolicy(options.pool, ids, options.priceWeight);
+  const prices = (model: { name: string }): ModelPrice => ({ inputPerMTok: expected.get(model.name) ?? 0, outputPerMTok: 0, source: 'settings', note: 'replay cost per task' });
+
+  const firstSeed = options.firstSeed ?? 1;
+  const totals = new Map<string, Tally[]>();
+  const add = (name: string, tally: Tally) => totals.set(name, [...(totals.get(name) ?? []), tally]);
+  const bestChains: string[][] = [];
+  const curveSums = Array.from({ length: CURVE_POINTS }, () => ({ lq: 0, lc: 0, sq: 0, sc: 0 }));
+  // Stream positions (0-based) where the curve takes a point: evenly spaced, the last at the end.
+  const checkpoints = new Map<number, number[]>();
+  for (let i = 0; i < CURVE_POINTS; i++) {
+    const at = Math.ceil(((i + 1) * tasks.length) / CURVE_POINTS) - 1;
+    checkpoints.set(at, [...(checkpoints.get(at) ?? []), i]);
+  }
+  let decisions = 0;
+  let explored = 0;
+
+  for (let s = 0; s < options.seeds; s++) {
+    const seed = firstSeed + s;
+    const data = drawSeed(matrix, tasks, models, seededRandom(seed * 2654435761));
+    const accepted = (task: string, model: string) => data.accepted.get(task)?.get(model) === true;
+
+    // learned: the extension's router and learner.
+    const learner = new Learner({ ...options.learner, random: seededRandom(seed * 40503 + 7), now: () => 0 });
+    const learned: Tally = { quality: 0, cost: 0, calls: 0 };
+    const strongRun: Tally = { quality: 0, cost: 0, calls: 0 };
+    data.order.forEach((task, index) => {
+      const rejected: string[] = [];
+      for (let attempt = 0; attempt < options.maxAttempts; attempt++) {
+        let decision;
+        try {
+          decision = route({
+            requestId: `${seed}:${task}:${attempt}`,
+            task: options.task ?? 'generate',
+            languageId: 'replay',
+            path: '',
+            policy,
+            estimator: learner,
+            prices,
+            tokens: { input: 1_000_000, output: 0 },
+            rejected,
+            attemptsLeft: options.maxAttempts - attempt,
+            features: matrix.features.get(task) ?? [],
+          });
+        } catch (error) {
+          if (error instanceof RouteRefusal) break;
+          throw error;
+        }
+        decisions++;
+        if (decision.explored) explored++;
+        const id = decision.chosen.model.id;
+        const model = names.get(id) as string;
+        const ok = accepted(task, model);
+        learned.cost += costOf(task, model);
+        learned.calls++;
+        learner.record(decision.requestId, id, decision.estimateContext ?? { task: 'generate', language: 'replay', difficulty: 0.5 });
+        learner.observe(decision.requestId, ok ? 'accepted' : 'discarded');
+        if (ok) {
+          learned.quality++;
+          break;
+        }
+        rejected.push(id);
+      }
+      strongRun.calls++;
+      strongRun.cost += costOf(task, options.strong);
+      if (accepted(task, options.strong)) strongRun.quality++;
+      for (const point of checkpoints.get(index) ?? []) {
+        const c = curveSums[point];
+        c.lq += learned.quality;
+        c.lc += learned.cost;
+        c.sq += strongRun.quality;
+        c.sc += strongRun.cost;
+      }
+    });
+    add('learned', learned);
+    add('always_strong', strongRun);
+
+    const cheapest = [...options.pool].sort((a, b) => (expected.get(a) as number) - (expected.get(b) as number))[0];
+    add('always_cheapest', runChain(data, [cheapest], costOf));
+    add('random', runRandom(data, options.pool, options.maxAttempts, costOf, seededRandom(seed * 97 + 13)));
+    const best = bestFixedChain(data, options.pool, options.maxAttempts, costOf, strongRun.quality);
+    bestChains.push(best.chain);
+    add('best_fixed_chain_hindsight', best.tally);
+    add('oracle', runOracle(data, options.pool, costOf));
+  }
+
+  const strong = mean(totals.get('always_strong') ?? [], tasks.length);
+  const summarize = (tallies: Tally[]): PolicyResult => {
+    const m = mean(tallies, tasks.length);
+    return { ...m, quality_vs_strong: ratio(m.quality, strong.quality), cost_vs_strong: ratio(m.cost, strong.cost) };
+  };
+  const policies: Record<string, PolicyResult> = {};
+  for (const [name, tallies] of totals) policies[name] = summarize(tallies);
+  const n = tasks.length;
+  return {
+    tasks: n,
+    seeds: options.seeds,
+    max_attempts: options.maxAttempts,
+    pool: options.pool,
+    strong: options.strong,
+    outcome_column: matrix.outcomeColumn,
+    features: matrix.featureColumns,
+    policies,
+    learned_by_seed: (totals.get('learned') ?? []).map((t) => summarize([t])),
+    best_chains: bestChains,
+    exploration_rate: decisions ? round(explored / decisions, 4) : 0,
+    curve: curveSums.map((c, i) => ({
+      task: Math.ceil(((i + 1) * n) / CURVE_POINTS),
+      learned_quality: round(c.lq / options.seeds, 2),
+      learned_cost: round(c.lc / options.seeds, 4),
+      strong_quality: round(c.sq / options.seeds, 2),
+      strong_cost: round(c.sc / options.seeds, 4),
+    })),
+  };
+}
+
+/** A performance-mode policy over the pool: every model untagged (cold start from the same prior). */
+function replayPolicy(pool: string[], ids: Map<string, string>, priceWeight: number | undefined): Policy {
+  const raw: Record<string, unknown> = {
+    providers: [{ id: 'replay', kind: 'openai', baseUrl: 'http://127.0.0.1:9/v1', auth: 'none' }],
+    models: pool.map((name) => ({ id: ids.get(name), provider: 'replay', name, tags: [] })),
+    'routing.mode': 'performance',
+  };
+  if (priceWeight !== undefined) raw['routing.priceWeight'] = priceWeight;
+  const parsed = parseSettings((key: SettingKey) => raw[key]);
+  if (parsed.issues.length > 0) throw new ReplayInputError(`cannot build the replay policy: ${parsed.issues.map((i) => `${i.setting}: ${i.message}`).join('; ')}`);
+  return mergePolicy(parsed.settings);
+}
+
+function drawSeed(matrix: OutcomeMatrix, tasks: string[], models: string[], random: Random): SeedData {
+  const order = shuffled(tasks, random);
+  const accepted = new Map<string, Map<string, boolean>>();
+  for (const task of tasks) {
+    const byModel = new Map<string, boolean>();
+    for (const model of models) {
+      const p = matrix.outcome.get(task)?.get(model) ?? 0;
+      byModel.set(model, p >= 1 ? true : p <= 0 ? false : random() < p);
+    }
+    accepted.set(task, byModel);
+  }
+  return { order, accepted };
+}
+
+type CostOf = (task: string, model: string) => number;
+
+function runChain(data: SeedData, chain: readonly string[], costOf: CostOf): Tally {
+  const tally: Tally = { quality: 0, cost: 0, calls: 0 };
+  for (const task of data.order) {
+    for (const model of chain) {
+      tally.cost += costOf(task, model);
+      tally.calls++;
+      if (data.accepted.get(task)?.get(model)) {
+        tally.quality++;
+        break;
+      }
+    }
+  }
+  return tally;
+}
+
+function runRandom(data: SeedData, pool: string[], maxAttempts: number, costOf: CostOf, random: Random): Tally {
+  const tally: Tally = { quality: 0, cost: 0, calls: 0 };
+  for (const task of data.order) {
+    for (const model of shuffled(pool, random).slice(0, maxAttempts)) {
+      tally.cost += costOf(task, model);
+      tally.calls++;
+      if (data.accepted.get(task)?.get(model)) {
+        tally.quality++;
+        break;
+      }
+    }
+  }
+  return tally;
+}
+
+/**
+ * Every ordered chain of up to `maxAttempts` distinct pool models, judged on this seed's outcomes:
+ * the cheapest that accepts at least as many tasks as the strong model, else the one that accepts
+ * most. Knowing the outcomes in advance, no online router can count on matching it.
+ */
+function bestFixedChain(data: SeedData, pool: string[], maxAttempts: number, costOf: CostOf, target: number): { chain: string[]; tally: Tally } {
+  let best: { chain: string[]; tally: Tally } | undefined;
+  const better = (a: Tally, b: Tally) => {
+    const aOk = a.quality >= target;
+    const bOk = b.quality >= target;
+    if (aOk !== bOk) return aOk;
+    return aOk ? a.cost < b.cost || (a.cost === b.cost && a.quality > b.quality) : a.quality > b.quality || (a.quality === b.quality && a.cost < b.cost);
+  };
+  const visit = (chain: string[]) => {
+    if (chain.length > 0) {
+      const tally = runChain(data, chain, costOf);
+      if (!best || better(tally, best.tally)) best = { chain: [...chain], tally };
+    }
+    if (chain.length === maxAttempts) return;
+    for (const model of pool) if (!chain.includes(model)) visit([...chain, model]);
+  };
+  visit([]);
+  return best as { chain: string[]; tally: Tally };
+}
+
+/** The cheapest model that succeeds on each task, known in advance; no call when none does. */
+function runOracle(data: SeedData, pool: string[], costOf: CostOf): Tally {
+  const tally: Tally = { quality: 0, cost: 0, calls: 0 };
+  for (const task of data.order) {
+    const winners = pool.filter((m) => data.accepted.get(task)?.get(m));
+    if (winners.length === 0) continue;
+    tally.quality++;
+    tally.calls++;
+    tally.cost += Math.min(...winners.map((m) => costOf(task, m)));
+  }
+  return tally;
+}
+
+function mean(tallies: Tally[], tasks: number): { quality: number; cost: number; attempts: number } {
+  const k = Math.max(1, tallies.length);
+  const sum = tallies.reduce((a, t) => ({ quality: a.quality + t.quality, cost: a.cost + t.cost, calls: a.calls + t.calls }), { quality: 0, cost: 0, calls: 0 });
+  return { quality: round(sum.quality / k, 2), cost: round(sum.cost / k, 4), attempts: round(sum.calls / k / tasks, 3) };
+}
+
+function ratio(a: number, b: number): number {
+  return b > 0 ? round(a / b, 3) : 0;
+}
+
+function round(x: number, digits: number): number {
+  const f = Math.pow(10, digits);
+  return Math.round(x * f) / f;
+}

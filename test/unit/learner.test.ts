@@ -1,0 +1,181 @@
+import * as assert from 'node:assert/strict';
+import { parseSettings, type ModelConfig, type SettingKey } from '../../src/core/config/settingsSchema';
+import { Learner, LearningStateError, bucketPath } from '../../src/core/learn/learner';
+import { seededRandom } from '../../src/core/learn/random';
+import { mergePolicy } from '../../src/core/policy/policy';
+import { tierPrior, type EstimateContext } from '../../src/core/route/estimates';
+import { EXPLORATION_MAX_LOSS, route, type RouteInput } from '../../src/core/route/router';
+
+const model = (id: string, tags: ModelConfig['tags'] = []): ModelConfig => ({ id, provider: 'p', name: id, tags, balance: 'round-robin', capabilities: ['chat'] });
+const cheap = model('cheap', ['cheap']);
+const strong = model('strong', ['strong', 'code']);
+const ts: EstimateContext = { task: 'debug', language: 'typescript', difficulty: 0.5 };
+const py: EstimateContext = { task: 'debug', language: 'python', difficulty: 0.5 };
+
+let next = 0;
+/** Records a decision and its signal, as the extension and the replay do. */
+function signal(learner: Learner, m: ModelConfig, context: EstimateContext, kind: 'accepted' | 'discarded'): string {
+  const id = `r${next++}`;
+  learner.record(id, m.id, context);
+  assert.equal(learner.observe(id, kind), 'applied');
+  return id;
+}
+
+describe('learner: acceptance per model and context bucket', () => {
+  it('starts from the tier prior and says so', () => {
+    const learner = new Learner();
+    const e = learner.estimate(cheap, ts);
+    assert.equal(e.source, 'prior');
+    assert.equal(e.samples, 0);
+    assert.equal(e.p, tierPrior(cheap, ts).p);
+  });
+
+  it('moves with accepts and rejects in a bucket, and a bucket with its own evidence keeps its own answer', () => {
+    const learner = new Learner();
+    const before = learner.estimate(cheap, ts).p;
+    for (let i = 0; i < 20; i++) signal(learner, cheap, ts, 'discarded');
+    const after = learner.estimate(cheap, ts);
+    assert.equal(after.source, 'learned');
+    assert.ok(after.p < 0.2, `20 rejections bring it low (${after.p})`);
+    assert.ok(learner.estimate(cheap, py).p < before, 'a language with no evidence of its own leans on the model overall');
+    for (let i = 0; i < 20; i++) signal(learner, cheap, py, 'accepted');
+    assert.ok(learner.estimate(cheap, py).p > 0.7, `python, accepted 20 times, is high (${learner.estimate(cheap, py).p})`);
+    assert.ok(learner.estimate(cheap, ts).p < 0.35, `typescript stays low (${learner.estimate(cheap, ts).p})`);
+    for (let i = 0; i < 40; i++) signal(learner, cheap, ts, 'accepted');
+    assert.ok(learner.estimate(cheap, ts).p > before - 0.1, 'accepts bring it back up');
+  });
+
+  it('follows drift: recent evidence outweighs old (discounting per update and over time)', () => {
+    const learner = new Learner();
+    for (let i = 0; i < 300; i++) signal(learner, cheap, ts, 'accepted');
+    assert.ok(learner.estimate(cheap, ts).p > 0.9);
+    for (let i = 0; i < 300; i++) signal(learner, cheap, ts, 'discarded');
+    assert.ok(learner.estimate(cheap, ts).p < 0.3, `after a change the estimate follows (${learner.estimate(cheap, ts).p})`);
+
+    let now = 0;
+    const timed = new Learner({ now: () => now, halfLifeDays: 30 });
+    for (let i = 0; i < 10; i++) signal(timed, cheap, ts, 'accepted');
+    const fresh = timed.estimate(cheap, ts).samples;
+    now = 30 * 86_400_000;
+    assert.ok(Math.abs(timed.estimate(cheap, ts).samples - fresh / 2) < 0.01, 'a month later the evidence weighs half');
+  });
+
+  it('ties signals to decisions by request id: duplicates change nothing, a later different signal corrects, unknown ids are ignored', () => {
+    const learner = new Learner();
+    const id = signal(learner, cheap, ts, 'accepted');
+    const once = learner.estimate(cheap, ts);
+    assert.equal(learner.observe(id, 'accepted'), 'duplicate');
+    assert.equal(learner.observe(id, 'thumbs-up'), 'duplicate', 'a thumbs-up on an accepted answer says the same');
+    assert.deepEqual(learner.estimate(cheap, ts), once);
+    assert.equal(learner.observe(id, 'undone'), 'changed', 'accepted, then undone within a minute');
+    const rejectedOnce = new Learner();
+    signal(rejectedOnce, cheap, ts, 'discarded');
+    assert.ok(Math.abs(learner.estimate(cheap, ts).p - rejectedOnce.estimate(cheap, ts).p) < 1e-9, 'the correction counts as one rejection, not two signals');
+    assert.equal(learner.observe('never-routed', 'accepted'), 'unknown-request');
+  });
+
+  it('forgets the oldest decisions beyond its memory, so a very late signal is ignored', () => {
+    const learner = new Learner({ maxRequests: 3 });
+    ['a', 'b', 'c', 'd'].forEach((id) => learner.record(id, cheap.id, ts));
+    assert.equal(learner.rememberedRequests, 3);
+    assert.equal(learner.observe('a', 'accepted'), 'unknown-request');
+    assert.equal(learner.observe('d', 'accepted'), 'applied');
+  });
+
+  it('keeps answers after a rejection apart: they say nothing about first answers', () => {
+    const learner = new Learner();
+    const after: EstimateContext = { ...ts, rejected: ['cheap'] };
+    assert.deepEqual(bucketPath(after).slice(0, 3), ['*', 'depth=1', 'after=cheap']);
+    const first = learner.estimate(strong, ts).p;
+    for (let i = 0; i < 10; i++) signal(learner, strong, after, 'discarded');
+    assert.equal(learner.estimate(strong, ts).p, first);
+    assert.ok(learner.estimate(strong, after).p < first - 0.2, 'after cheap failed, strong is known to fail too here');
+  });
+
+  it('saves and loads its versioned state, and refuses a malformed one without losing what it has', () => {
+    const learner = new Learner();
+    const id = signal(learner, cheap, ts, 'discarded');
+    signal(learner, strong, { ...ts, rejected: ['cheap'] }, 'accepted');
+    const saved = JSON.parse(JSON.stringify(learner.toJSON()));
+    assert.equal(saved.format, 'coderoute-learning');
+    assert.equal(saved.version, 1);
+    const copy = new Learner();
+    copy.load(saved);
+    assert.deepEqual(copy.estimate(cheap, ts), learner.estimate(cheap, ts));
+    assert.equal(copy.observe(id, 'accepted'), 'changed', 'a late signal after a restart still reaches its decision');
+    for (const bad of [{}, { ...saved, version: 2 }, { ...saved, models: { cheap: { '*': [1, 'x', 0] } } }, null, 'text']) {
+      assert.throws(() => learner.load(bad), LearningStateError);
+    }
+    assert.equal(learner.estimate(cheap, ts).source, 'learned', 'still has what it learned');
+  });
+});
+
+describe('learner and router together', () => {
+  const policy = (weight: number) => {
+    const raw: Record<string, unknown> = {
+      providers: [{ id: 'p', kind: 'openai', baseUrl: 'http://127.0.0.1:9/v1' }],
+      models: [
+        { id: 'cheap', provider: 'p', name: 'cheap', tags: ['cheap'], price: { inputPerMTok: 0.1, outputPerMTok: 0.4 } },
+        { id: 'strong', provider: 'p', name: 'strong', tags: ['strong', 'code'], price: { inputPerMTok: 3, outputPerMTok: 15 } },
+      ],
+      'routing.mode': 'performance',
+      'routing.priceWeight': weight,
+    };
+    return mergePolicy(parseSettings((key: SettingKey) => raw[key]).settings);
+  };
+  const input = (learner: Learner, languageId: string, extra: Partial<RouteInput> = {}): RouteInput => ({
+    requestId: `q${next++}`,
+    task: 'debug',
+    languageId,
+    path: 'src/a',
+    policy: policy(0.5),
+    estimator: learner,
+    explore: false,
+    classification: { task: 'debug', difficulty: 0.5, language: languageId, features: undefined as never },
+    ...extra,
+  });
+
+  it('rejections in one bucket change the next decision there, and the reason says it was learned', () => {
+    const learner = new Learner();
+    const goContext = route(input(learner, 'go')).estimateContext as EstimateContext;
+    for (let i = 0; i < 10; i++) signal(learner, cheap, goContext, 'accepted');
+    const first = route(input(learner, 'typescript'));
+    assert.equal(first.chosen.model.id, 'cheap', first.reason);
+    for (let i = 0; i < 8; i++) {
+      const d = route(input(learner, 'typescript'));
+      if (d.chosen.model.id !== 'cheap') break;
+      learner.record(d.requestId, 'cheap', d.estimateContext as EstimateContext);
+      learner.observe(d.requestId, 'discarded');
+    }
+    const now = route(input(learner, 'typescript'));
+    assert.equal(now.chosen.model.id, 'strong', now.reason);
+    const cheapNow = now.candidates.find((c) => c.modelId === 'cheap');
+    assert.ok((cheapNow?.pAccept ?? 1) < (first.candidates.find((c) => c.modelId === 'cheap')?.pAccept ?? 0) - 0.2, 'the rejections are in the estimate');
+    assert.equal(route(input(learner, 'go')).chosen.model.id, 'cheap', 'go, where cheap answers were accepted, keeps it');
+  });
+
+  it('escalates after a rejection to the model more likely to be accepted, never the rejected one', () => {
+    const learner = new Learner();
+    const retry = route(input(learner, 'typescript', { rejected: ['cheap'] }));
+    assert.equal(retry.chosen.model.id, 'strong');
+    assert.ok(retry.candidates.find((c) => c.modelId === 'cheap')?.excluded);
+    assert.match(retry.reason, /after cheap was rejected/);
+    assert.deepEqual(retry.rejected, ['cheap']);
+  });
+
+  it('explores within a bounded loss, says so in the reason, and not at all when exploration is off', () => {
+    const learner = new Learner({ random: seededRandom(3) });
+    let explored = 0;
+    for (let i = 0; i < 200; i++) {
+      const d = route(input(learner, 'rust', { explore: true, policy: policy(0.25) }));
+      if (!d.explored) continue;
+      explored++;
+      assert.match(d.reason, /exploring: a posterior draw put its acceptance at/);
+      const best = Math.max(...d.candidates.filter((c) => !c.excluded).map((c) => c.score));
+      const picked = d.candidates.find((c) => c.modelId === d.chosen.model.id)?.score ?? -1;
+      assert.ok(best - picked <= EXPLORATION_MAX_LOSS + 1e-3, `explored at a loss of ${best - picked}`);
+    }
+    assert.ok(explored > 0 && explored < 200, `explored ${explored} of 200`);
+    for (let i = 0; i < 50; i++) assert.ok(!route(input(learner, 'rust', { explore: false, policy: policy(0.25) })).explored);
+  });
+});
