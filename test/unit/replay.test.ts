@@ -1,0 +1,163 @@
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ReplayInputError, parseCsv, readOutcomeMatrix } from '../../src/core/replay/outcomeMatrix';
+import { runReplay } from '../../src/core/replay/replay';
+import { replaySvg } from '../../src/core/replay/replayReport';
+import { REPO_ROOT } from './repoRoot';
+
+/**
+ * A synthetic matrix with a learnable structure: in the `easy` area the cheap model is accepted
+ * as often as the strong one at a fiftieth of the price; in the `hard` area it never is.
+ */
+function syntheticMatrix(tasks = 300): string {
+  const lines = ['task_id,area,model,resolved,cost_usd,api_calls'];
+  for (let i = 0; i < tasks; i++) {
+    const area = i % 2 === 0 ? 'easy' : 'hard';
+    const strongOk = i % 10 !== 3 ? 1 : 0;
+    const cheapOk = area === 'easy' ? strongOk : 0;
+    lines.push(`t${i},${area},cheap,${cheapOk},0.01,${3 + (i % 5)}`);
+    lines.push(`t${i},${area},"mid, v2",${area === 'easy' ? cheapOk : i % 3 === 0 ? 1 : 0},0.1,${2 + (i % 7)}`);
+    lines.push(`t${i},${area},strong,${strongOk},0.5,${1 + (i % 3)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+describe('coderoute replay: reading an outcome matrix', () => {
+  it('reads quoted CSV fields with commas, quotes and line breaks', () => {
+    assert.deepEqual(parseCsv('a,b\r\n"x, y","say ""hi"""\n"two\nlines",z'), [
+      ['a', 'b'],
+      ['x, y', 'say "hi"'],
+      ['two\nlines', 'z'],
+    ]);
+  });
+
+  it('uses task-level columns with few values as context, not per-model results or identifiers', () => {
+    const m = readOutcomeMatrix(syntheticMatrix());
+    assert.deepEqual(m.featureColumns, ['area']);
+    assert.deepEqual(m.ignoredColumns.map((c) => c.column), ['api_calls']);
+    assert.deepEqual(m.models, ['cheap', 'mid, v2', 'strong']);
+    assert.equal(m.tasks.length, 300);
+    assert.equal(m.outcome.get('t1')?.get('cheap'), 0);
+  });
+
+  it('leaves out rows by --exclude-column, and names what is wrong with bad input', () => {
+    const m = readOutcomeMatrix(syntheticMatrix(10), { exclude: ['model=cheap'] });
+    assert.equal(m.excludedRows, 10);
+    assert.deepEqual(m.models, ['mid, v2', 'strong']);
+    const bad: [string, RegExp][] = [
+      ['task_id,model,cost_usd\nt1,a,1\n', /no outcome column: one of resolved, pass_at_1/],
+      ['task,model,resolved\nt1,a,1\n', /no "task_id" column/],
+      ['task_id,model,pass_at_1\nt1,a,1.5\n', /pass_at_1 must be a number from 0 to 1/],
+      ['task_id,model,resolved\nt1,a,1\nt1,a,0\n', /second row for model "a"/],
+      ['task_id,model,resolved\nt1,a\n', /row 2 has 2 fields/],
+    ];
+    for (const [text, message] of bad) assert.throws(() => readOutcomeMatrix(text), (e: unknown) => e instanceof ReplayInputError && message.test(e.message));
+    assert.throws(() => readOutcomeMatrix(syntheticMatrix(2), { exclude: ['nosuch=1'] }), /not a column/);
+  });
+});
+
+describe('coderoute replay: policies', () => {
+  const matrix = readOutcomeMatrix(syntheticMatrix());
+  const options = { pool: ['cheap', 'mid, v2', 'strong'], strong: 'strong', maxAttempts: 2, seeds: 3 };
+
+  it('reports every policy with quality, cost and attempts against the strong model', () => {
+    const r = runReplay(matrix, options);
+    assert.deepEqual(Object.keys(r.policies).sort(), ['always_cheapest', 'always_strong', 'best_fixed_chain_hindsight', 'learned', 'oracle', 'random']);
+    assert.equal(r.policies.always_strong.quality_vs_strong, 1);
+    assert.equal(r.policies.always_strong.cost, 150);
+    assert.equal(r.policies.always_cheapest.quality, 150);
+    for (const p of Object.values(r.policies)) assert.ok(p.quality <= r.policies.oracle.quality);
+    assert.equal(r.curve.length, 50);
+    assert.equal(r.curve[49].task, 300);
+  });
+
+  it('learns where the cheap model is enough: the strong model’s quality at a fraction of its cost', () => {
+    const r = runReplay(matrix, options);
+    const learned = r.policies.learned;
+    // Cold start costs some tasks (every model starts at the same prior); it still ends far ahead.
+    assert.ok(learned.quality_vs_strong >= 0.9, `quality ${learned.quality_vs_strong}`);
+    assert.ok(learned.quality > r.policies.always_cheapest.quality + 60, `quality ${learned.quality}`);
+    assert.ok(learned.cost_vs_strong <= 0.75, `cost ${learned.cost_vs_strong}`);
+    assert.ok(learned.cost < r.policies.random.cost);
+  });
+
+  it('is repeatable for a seed, and different seeds shuffle differently', () => {
+    const a = runReplay(matrix, { ...options, seeds: 1 });
+    const b = runReplay(matrix, { ...options, seeds: 1 });
+    assert.deepEqual(a.policies, b.policies);
+    const c = runReplay(matrix, { ...options, seeds: 1, firstSeed: 2 });
+    assert.notDeepEqual(a.curve, c.curve);
+  });
+
+  it('draws pass_at_1 outcomes with the seed: a 0.5 model is accepted about half the time', () => {
+    const lines = ['task_id,model,pass_at_1'];
+    for (let i = 0; i < 400; i++) lines.push(`t${i},half,0.5`, `t${i},sure,1`);
+    const r = runReplay(readOutcomeMatrix(lines.join('\n')), { pool: ['half'], strong: 'sure', maxAttempts: 1, seeds: 2, costs: new Map([['half', 1], ['sure', 2]]) });
+    assert.ok(Math.abs(r.policies.learned.quality - 200) < 40, `${r.policies.learned.quality}`);
+  });
+
+  it('refuses an unknown model, a model without a cost, and a bad number of attempts', () => {
+    assert.throws(() => runReplay(matrix, { ...options, pool: ['cheap', 'nope'] }), /unknown model "nope"; the matrix has: cheap, mid, v2, strong/);
+    const noCost = readOutcomeMatrix('task_id,model,resolved\nt1,a,1\nt1,b,0\n');
+    assert.throws(() => runReplay(noCost, { pool: ['a'], strong: 'b', maxAttempts: 1, seeds: 1 }), /no cost for "a"/);
+    assert.throws(() => runReplay(matrix, { ...options, maxAttempts: 0 }), /--max-attempts/);
+  });
+
+  it('plots cost against quality and the learning curve as plain SVG, escaping labels', () => {
+    const svg = replaySvg(runReplay(matrix, { ...options, seeds: 1 }), 'a <title> & "quotes"');
+    assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    assert.ok(svg.includes('a &lt;title&gt; &amp; &quot;quotes&quot;'));
+    assert.ok(!/<script/i.test(svg));
+    assert.equal((svg.match(/<circle /g) ?? []).length, 6);
+  });
+});
+
+describe('coderoute replay on the command line (bundled)', () => {
+  let dir: string;
+  const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), 'replay', ...args], { cwd: dir, encoding: 'utf8' });
+
+  before(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'coderoute-replay-'));
+    writeFileSync(path.join(dir, 'm.csv'), syntheticMatrix(60));
+    writeFileSync(path.join(dir, 'costs.csv'), 'model,usd_per_task\ncheap,0.02\n');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('prints the JSON the issue asks for', () => {
+    const run = cli('m.csv', '--pool', 'cheap, strong', '--strong', 'strong', '--max-attempts', '3', '--seeds', '2', '--json');
+    assert.equal(run.status, 0, run.stderr);
+    const out = JSON.parse(run.stdout);
+    assert.equal(out.tasks, 60);
+    assert.equal(out.seeds, 2);
+    for (const name of ['learned', 'always_strong', 'always_cheapest', 'random', 'best_fixed_chain_hindsight', 'oracle']) {
+      assert.deepEqual(Object.keys(out.policies[name]).sort(), ['attempts', 'cost', 'cost_vs_strong', 'quality', 'quality_vs_strong']);
+    }
+  });
+
+  it('prints a table and writes the plot without --json', () => {
+    const run = cli('m.csv', '--pool', 'cheap,strong', '--strong', 'strong', '--seeds', '1', '--plot', 'out.svg', '--costs', 'costs.csv');
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /policy\s+accepted\s+cost \$\s+attempts/);
+    assert.match(run.stdout, /best_fixed_chain_hindsight/);
+    assert.match(readFileSync(path.join(dir, 'out.svg'), 'utf8'), /<svg /);
+  });
+
+  it('exits with code 2 and a clear message on bad input', () => {
+    const cases: [string[], RegExp][] = [
+      [['m.csv', '--pool', 'cheap,gpt-9', '--strong', 'strong'], /unknown model "gpt-9"/],
+      [['m.csv', '--strong', 'strong'], /--pool is required/],
+      [['missing.csv', '--pool', 'cheap', '--strong', 'strong'], /cannot read the matrix/],
+      [['costs.csv', '--pool', 'cheap', '--strong', 'strong'], /no "task_id" column/],
+      [['m.csv', '--pool', 'cheap', '--strong', 'strong', '--exclude-column', 'oops'], /COLUMN=VALUE/],
+      [['m.csv', '--pool', 'cheap', '--strong', 'strong', '--seeds', '0'], /--seeds must be a whole number/],
+    ];
+    for (const [args, message] of cases) {
+      const run = cli(...args);
+      assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, message);
+    }
+  });
+});
