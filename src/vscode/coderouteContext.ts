@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { AttemptHistory } from '../core/actions/attemptHistory';
 import { Classifier } from '../core/classify/classifier';
-import { OutcomeLog } from '../core/learn/outcomes';
+import { OutcomeLog, type Outcome } from '../core/learn/outcomes';
 import { TreeSitterLoader } from '../core/classify/treeSitterLoader';
 import { ProviderHealth } from '../core/providers/health/providerHealth';
 import { HttpProviderClients } from '../core/providers/providerFactory';
@@ -13,6 +13,7 @@ import type { BudgetState, PriceLookup } from '../core/route/router';
 import { DocumentTexts } from './documentTexts';
 import { ProposalController, proposalFrom, type ProposeEditArgs } from './actions/proposals';
 import { OutcomeFile } from './learn/outcomeFile';
+import { LearningStore } from './learn/learningStore';
 import { clearApiKey, setApiKey } from './commands/apiKeyCommands';
 import { classifyAtCursor } from './commands/classifyAtCursor';
 import { explainSelection } from './commands/explainSelection';
@@ -20,6 +21,7 @@ import { whyThisModel } from './commands/whyThisModel';
 import { doWhatIMean, retryStronger, type LastAction } from './commands/doWhatIMean';
 import { runEditAction } from './commands/editActions';
 import { rateExplanation } from './commands/feedback';
+import { exportLearning, learningState, resetLearning } from './commands/learningCommands';
 import { DecisionDocuments } from './views/decisionDocuments';
 import { RepoPolicyWatcher } from './policy/repoPolicy';
 import { ApiKeyStore } from './secrets/apiKeyStore';
@@ -53,6 +55,8 @@ export class CodeRouteContext implements vscode.Disposable {
   readonly repoPolicy: RepoPolicyWatcher;
   /** What the user did with results (accepted, discarded, undone…), also appended to `outcomes.jsonl`. */
   readonly outcomes: OutcomeLog;
+  /** What was learned from those outcomes: per model and kind of request, the chance of acceptance. */
+  readonly learning: LearningStore;
   /** The one edit waiting for Accept or Discard, shown as a diff. */
   readonly proposals: ProposalController;
   private readonly requestsPanel: RequestsPanel;
@@ -78,6 +82,10 @@ export class CodeRouteContext implements vscode.Disposable {
     this.repoPolicy = this.own(new RepoPolicyWatcher(extension.workspaceState, () => this.settings.current.settings, log));
     this.outcomes = new OutcomeLog({ sink: OutcomeFile.in(extension.globalStorageUri), logger: log });
     this.proposals = this.own(new ProposalController(this.outcomes));
+    this.learning = this.own(new LearningStore(extension, this.settings, log));
+    // Every outcome, from whichever command recorded it, is a signal for the learner.
+    this.own({ dispose: this.outcomes.subscribe((items) => this.learnFrom(items[0])) });
+    if (this.settings.current.settings.learning.enabled) void this.learning.ready();
 
     this.command('coderoute.explainSelection', () => explainSelection(this));
     this.command('coderoute.whyThisModel', () => whyThisModel(this));
@@ -104,6 +112,9 @@ export class CodeRouteContext implements vscode.Disposable {
     this.command('coderoute.discardProposal', () => this.proposals.discard());
     this.command('coderoute.proposeEdit', (args: ProposeEditArgs) => this.proposals.propose(proposalFrom(args)));
     this.command('coderoute.outcomes', () => this.outcomes.flushed().then(() => this.outcomes.all));
+    this.command('coderoute.resetLearning', (options?: unknown) => resetLearning(this, options));
+    this.command('coderoute.exportLearning', (target?: unknown) => exportLearning(this, target));
+    this.command('coderoute.learningState', () => learningState(this));
   }
 
   /** The last action of this window, for Retry with a Stronger Model. */
@@ -124,6 +135,15 @@ export class CodeRouteContext implements vscode.Disposable {
   budgetState(): BudgetState {
     const { settings } = this.settings.current;
     return budgetFromAttempts(this.history.all, settings, this.prices, new Date(), "this window's requests");
+  }
+
+  /** Hands a user's signal to the learner, when learning is on. */
+  private learnFrom(outcome: Outcome | undefined): void {
+    if (!outcome || !this.settings.current.settings.learning.enabled) return;
+    const result = this.learning.learner.observe(outcome.requestId, outcome.kind);
+    // A request routed before a reset, a switch of storage, or while learning was off.
+    if (result === 'unknown-request') this.log.debug(`learning: no decision recorded for ${outcome.kind} id=${outcome.requestId}`);
+    else this.log.debug(`learning: ${outcome.kind} for ${outcome.modelId} ${result} id=${outcome.requestId}`);
   }
 
   private own<T extends vscode.Disposable>(disposable: T): T {

@@ -1,4 +1,7 @@
 import { performance } from 'node:perf_hooks';
+import { Learner } from '../../src/core/learn/learner';
+import { seededRandom } from '../../src/core/learn/random';
+import type { EstimateContext } from '../../src/core/route/estimates';
 import type { Classification } from '../../src/core/classify/classification';
 import { parseSettings, type SettingKey } from '../../src/core/config/settingsSchema';
 import type { Task } from '../../src/core/context/requestContext';
@@ -86,15 +89,26 @@ function percentile(sorted: number[], p: number): number {
 function main(): void {
   console.log('bench:route — one routing decision (no classification, no provider call), 20 models and 50 rules, target p99 <= 0.2 ms');
   const inputs = requests(5000);
-  for (const mode of ['task', 'hybrid', 'performance'] as const) {
-    const policy = settingsFor(mode);
+  // The learned row: a learner with evidence in many buckets, Thompson draws, and a lookahead of one retry.
+  const learner = new Learner({ random: seededRandom(11) });
+  inputs.forEach((input, i) => {
+    const decision = route({ ...input, policy: settingsFor('performance'), estimator: learner, explore: false });
+    learner.record(input.requestId, decision.chosen.model.id, decision.estimateContext as EstimateContext);
+    learner.observe(input.requestId, i % 3 === 0 ? 'discarded' : 'accepted');
+  });
+  const rows = [
+    ...(['task', 'hybrid', 'performance'] as const).map((mode) => ({ mode: mode as string, policy: settingsFor(mode), extra: {} })),
+    { mode: 'learned', policy: settingsFor('performance'), extra: { estimator: learner } },
+    { mode: 'lookahead', policy: settingsFor('performance'), extra: { estimator: learner, attemptsLeft: 2 } },
+  ];
+  for (const { mode, policy, extra } of rows) {
     let refused = 0;
     const run = () => {
       const times: number[] = [];
       for (const input of inputs) {
         const started = performance.now();
         try {
-          route({ ...input, policy });
+          route({ ...input, policy, ...extra });
         } catch {
           refused++;
         }

@@ -47,3 +47,18 @@ export async function eventually<T>(check: () => T | undefined | false, what: st
     await sleep(50);
   }
 }
+
+/**
+ * The user's (global) values of some coderoute settings, kept so that a suite can change them
+ * and put them back as they were.
+ */
+export function userSettings(keys: readonly string[]): { set(key: string, value: unknown): Thenable<void>; restore(): Promise<void> } {
+  const config = () => vscode.workspace.getConfiguration('coderoute');
+  const saved = new Map(keys.map((key) => [key, config().inspect(key)?.globalValue]));
+  return {
+    set: (key, value) => config().update(key, value, vscode.ConfigurationTarget.Global),
+    restore: async () => {
+      for (const [key, value] of saved) await config().update(key, value, vscode.ConfigurationTarget.Global);
+    },
+  };
+}

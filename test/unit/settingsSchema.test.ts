@@ -104,6 +104,13 @@ describe('settings schema', () => {
     assert.deepEqual(issues.map((i) => i.setting), ['coderoute.request.timeoutSeconds', 'coderoute.request.maxOutputTokens']);
   });
 
+  it('learns and explores by default, per workspace; a non-boolean falls back and is reported', () => {
+    assert.deepEqual(defaultSettings().learning, { enabled: true, explore: true, shareAcrossWorkspaces: false });
+    const { settings, issues } = parse({ 'learning.enabled': false, 'learning.explore': 'no', 'learning.shareAcrossWorkspaces': true });
+    assert.deepEqual(settings.learning, { enabled: false, explore: true, shareAcrossWorkspaces: true });
+    assert.deepEqual(issues.map((i) => i.setting), ['coderoute.learning.explore']);
+  });
+
   it('rejects unknown keys in an entry rather than ignoring a typo', () => {
     const { issues } = parse({ providers: [{ id: 'p', kind: 'openai', baseURL: 'https://example.com/v1' }] });
     const providerIssues = issues.filter((i) => i.setting.startsWith('coderoute.providers'));

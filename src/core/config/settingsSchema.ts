@@ -167,12 +167,15 @@ export const SETTING_SCHEMAS = {
   'request.maxOutputTokens': z.number().int().min(16).max(65536).default(2048),
   'routing.mode': z.enum(ROUTING_MODES).default('hybrid'),
   'routing.rules': z.array(ruleSchema).max(200).default(() => []),
-  'routing.priceWeight': z.number().min(0).max(1000).default(20),
+  'routing.priceWeight': z.number().min(0).max(10).default(0.4),
   'routing.latencyTargetMs': z.number().int().min(0).max(600_000).default(0),
   'privacy.localOnly': z.array(z.string().min(1)).max(200).default(() => []),
   'privacy.noAi': z.array(z.string().min(1)).max(200).default(() => []),
   'budget.dailyUsd': z.number().min(0).max(100_000).default(0),
   'budget.monthlyUsd': z.number().min(0).max(1_000_000).default(0),
+  'learning.enabled': z.boolean().default(true),
+  'learning.explore': z.boolean().default(true),
+  'learning.shareAcrossWorkspaces': z.boolean().default(false),
 } as const;
 
 export type SettingKey = keyof typeof SETTING_SCHEMAS;
@@ -182,9 +185,10 @@ export const SETTING_KEYS = Object.keys(SETTING_SCHEMAS) as SettingKey[];
  * Settings only the user may set (application scope): where code and keys are sent, what may be
  * spent, and which paths are private. A workspace's `.vscode/settings.json` would otherwise
  * override them (raise a budget, empty a no-AI list); a repository tightens through
- * `.vscode/coderoute.json` instead.
+ * `.vscode/coderoute.json` instead. Where learning is kept is also the user's choice: a workspace
+ * could otherwise pour its signals into every other workspace's state.
  */
-export const APPLICATION_SCOPED_SETTINGS: readonly SettingKey[] = ['providers', 'models', 'budget.dailyUsd', 'budget.monthlyUsd', 'privacy.localOnly', 'privacy.noAi'];
+export const APPLICATION_SCOPED_SETTINGS: readonly SettingKey[] = ['providers', 'models', 'budget.dailyUsd', 'budget.monthlyUsd', 'privacy.localOnly', 'privacy.noAi', 'learning.shareAcrossWorkspaces'];
 
 export interface Settings {
   providers: ProviderConfig[];
@@ -204,6 +208,14 @@ export interface Settings {
   privacy: { localOnly: string[]; noAi: string[] };
   /** Dollars; 0 = no budget. */
   budget: { dailyUsd: number; monthlyUsd: number };
+  learning: {
+    /** Route with learned acceptance estimates and record the users' signals. */
+    enabled: boolean;
+    /** Bounded exploration (Thompson sampling) when learning. */
+    explore: boolean;
+    /** One learning state in global storage for every workspace, instead of one per workspace. */
+    shareAcrossWorkspaces: boolean;
+  };
 }
 
 /** A problem found in the user's settings: which setting, and what is wrong, in one sentence. */
@@ -317,6 +329,11 @@ export function parseSettings(read: (key: SettingKey) => unknown): ParsedSetting
       budget: {
         dailyUsd: parseScalar('budget.dailyUsd', read('budget.dailyUsd'), issues),
         monthlyUsd: parseScalar('budget.monthlyUsd', read('budget.monthlyUsd'), issues),
+      },
+      learning: {
+        enabled: parseScalar('learning.enabled', read('learning.enabled'), issues),
+        explore: parseScalar('learning.explore', read('learning.explore'), issues),
+        shareAcrossWorkspaces: parseScalar('learning.shareAcrossWorkspaces', read('learning.shareAcrossWorkspaces'), issues),
       },
     },
     issues,

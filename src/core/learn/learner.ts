@@ -120,6 +120,8 @@ export class Learner implements AcceptanceEstimator {
   private readonly random: Random;
   private readonly prior: (model: ModelConfig, context: EstimateContext) => AcceptanceEstimate;
   private readonly listeners = new Set<() => void>();
+  /** Bucket paths of the contexts being decided (one decision asks for many models with the same context). */
+  private readonly paths = new WeakMap<EstimateContext, string[]>();
 
   constructor(options: LearnerOptions = {}) {
     this.options = {
@@ -141,7 +143,12 @@ export class Learner implements AcceptanceEstimator {
     let samples = 0;
     let parent: Counts | undefined;
     const counts = this.buckets.get(model.id);
-    for (const key of bucketPath(context)) {
+    let path = this.paths.get(context);
+    if (!path) {
+      path = bucketPath(context);
+      this.paths.set(context, path);
+    }
+    for (const key of path) {
       const raw = counts?.get(key);
       // An empty bucket adds nothing (the root stays empty for a model only ever tried after a rejection).
       if (!raw) continue;
@@ -159,8 +166,8 @@ export class Learner implements AcceptanceEstimator {
   }
 
   /** A posterior draw: Beta around the estimate, as wide as the evidence of its finest bucket. */
-  sample(model: ModelConfig, context: EstimateContext): number {
-    const { p, samples } = this.estimate(model, context);
+  sample(model: ModelConfig, context: EstimateContext, known?: AcceptanceEstimate): number {
+    const { p, samples } = known ?? this.estimate(model, context);
     const strength = samples + this.options.priorStrength;
     return sampleBeta(p * strength, (1 - p) * strength, this.random);
   }
@@ -264,8 +271,9 @@ export class Learner implements AcceptanceEstimator {
   }
 
   private decayed(c: Counts, now: number): Counts {
+    // Within a minute the discount is below one part in forty thousand: not worth a power.
+    if (now - c.t < 60_000) return c;
     const days = (now - c.t) / DAY_MS;
-    if (days <= 0) return c;
     const f = Math.pow(0.5, days / this.options.halfLifeDays);
     return { s: c.s * f, n: c.n * f, t: c.t };
   }

@@ -36,7 +36,7 @@ export interface AcceptanceEstimator {
    * A draw from the posterior (Thompson sampling), for bounded exploration. An estimator without
    * it is never explored.
    */
-  sample?(model: ModelConfig, context: EstimateContext): number;
+  sample?(model: ModelConfig, context: EstimateContext, estimate?: AcceptanceEstimate): number;
 }
 
 /** Base acceptance per tier on an easy request, and how much it falls as difficulty rises to 1. */
@@ -66,9 +66,10 @@ const TASK_EASE: Partial<Record<ClassifiedTask | Task, number>> = {
  * visible in every decision as "prior".
  */
 export function tierPrior(model: ModelConfig, context: EstimateContext): AcceptanceEstimate {
-  const tiers = model.tags.map((t) => TIER_PRIORS[t]);
-  const prior = tiers.length > 0 ? tiers.reduce((best, t) => (t.base - t.slope * context.difficulty > best.base - best.slope * context.difficulty ? t : best)) : UNTAGGED;
-  const p = prior.base - prior.slope * context.difficulty + (TASK_EASE[context.task] ?? 0);
+  // The best tier at this difficulty (a plain loop: the router asks this for every candidate).
+  let best = model.tags.length > 0 ? -Infinity : UNTAGGED.base - UNTAGGED.slope * context.difficulty;
+  for (const tag of model.tags) best = Math.max(best, TIER_PRIORS[tag].base - TIER_PRIORS[tag].slope * context.difficulty);
+  const p = best + (TASK_EASE[context.task] ?? 0);
   return { p: Math.min(0.99, Math.max(0.01, p)), samples: 0, source: 'prior' };
 }
 

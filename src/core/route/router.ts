@@ -6,7 +6,7 @@ import { firstMatch } from '../policy/pathGlobs';
 import type { Policy } from '../policy/policy';
 import { allowedFor, type PrivacyClass } from '../policy/privacy';
 import { estimateCost, formatUsd, priceOf, type ModelPrice } from './pricing';
-import { TIER_PRIOR_ESTIMATOR, type AcceptanceEstimator, type EstimateContext } from './estimates';
+import { TIER_PRIOR_ESTIMATOR, type AcceptanceEstimate, type AcceptanceEstimator, type EstimateContext } from './estimates';
 import { RouteError, expandEntries, resolveModel, type RouteCandidate, type RouteDecision, type RoutedModel } from './routeDecision';
 
 export type PriceLookup = (model: ModelConfig, provider: ProviderConfig) => ModelPrice | undefined;
@@ -72,6 +72,8 @@ export class RouteRefusal extends Error {
 const MAX_CHAIN = 4;
 /** Attempts looked ahead at most (the work grows with the candidates to this power). */
 const MAX_LOOKAHEAD = 3;
+/** How many candidates the lookahead considers. */
+const LOOKAHEAD_CANDIDATES = 5;
 /** What one more round trip costs the user (waiting, reading, asking again), in acceptance points. */
 export const ATTEMPT_PENALTY = 0.3;
 
@@ -130,6 +132,7 @@ interface Scored {
   excluded?: string;
   samples: number;
   source: 'prior' | 'learned';
+  estimate: AcceptanceEstimate;
 }
 
 /**
@@ -170,7 +173,7 @@ export function route(input: RouteInput): RouteDecision {
   const rule = mode === 'performance' ? undefined : policy.rules.find((r) => ruleMatches(r, input.task, kind, input, difficulty, privacy));
   const setting = rule ? `coderoute.routing.rules (${rule.id})` : `coderoute.tasks.${input.task}`;
   let entries = rule ? rule.use : policy.tasks[input.task];
-  let origin = rule ? `rule \`${rule.id}\`` : `coderoute.tasks.${input.task}`;
+  let origin = rule ? `rule \`${rule.id}\`` : mode === 'performance' ? 'every allowed model' : `coderoute.tasks.${input.task}`;
   if (!rule && kind === 'complete-block' && entries.length === 1 && entries[0] === 'cheap') {
     // The default sends line completions to cheap models and block completions to code models.
     entries = ['code', 'cheap'];
@@ -211,7 +214,7 @@ export function route(input: RouteInput): RouteDecision {
     else if (policy.latencyTargetMs > 0 && estimate.latencyMs !== undefined && estimate.latencyMs > policy.latencyTargetMs) {
       excluded = `expected ${Math.round(estimate.latencyMs)} ms, over the ${policy.latencyTargetMs} ms target`;
     }
-    return { routed, position, p: estimate.p, cost, score: 0, price, excluded, samples: estimate.samples, source: estimate.source };
+    return { routed, position, p: estimate.p, cost, score: 0, price, excluded, samples: estimate.samples, source: estimate.source, estimate };
   });
   // Cost counts relative to the dearest candidate, so that one weight means the same for a pool of
   // cent-a-request models and for a pool of dollar-a-task agents: at weight w, the dearest model must
@@ -222,7 +225,12 @@ export function route(input: RouteInput): RouteDecision {
   // With retries left, a model's value includes what a rejection leaves: the best next choice given
   // that this one was rejected (the learner's escalation estimates), and so on for the attempts left.
   const attemptsLeft = Math.max(1, Math.min(MAX_LOOKAHEAD, input.attemptsLeft ?? 1));
-  const usable = scored.filter((s) => !s.excluded);
+  // Only the best few by the immediate score are looked ahead (a model far behind does not win by
+  // what a retry would bring), which keeps a decision over many models fast.
+  const usable = scored
+    .filter((s) => !s.excluded)
+    .sort((a, b) => b.p - priceTerm(b) - (a.p - priceTerm(a)))
+    .slice(0, LOOKAHEAD_CANDIDATES);
   const memo = new Map<string, number>();
   const valueAfter = (tried: readonly string[], left: number): number => {
     if (left <= 0) return 0;
@@ -230,15 +238,16 @@ export function route(input: RouteInput): RouteDecision {
     const known = memo.get(key);
     if (known !== undefined) return known;
     let best = 0;
+    const after: EstimateContext = { ...context, rejected: tried };
     for (const s of usable) {
       if (tried.includes(s.routed.model.id)) continue;
-      const p = estimator.estimate(s.routed.model, { ...context, rejected: tried }).p;
+      const p = estimator.estimate(s.routed.model, after).p;
       best = Math.max(best, p - priceTerm(s) - ATTEMPT_PENALTY + (1 - p) * valueAfter([...tried, s.routed.model.id], left - 1));
     }
     memo.set(key, best);
     return best;
   };
-  const scoreOf = (s: Scored, p: number) => p - priceTerm(s) + (attemptsLeft > 1 ? (1 - p) * valueAfter([...rejected, s.routed.model.id], attemptsLeft - 1) : 0);
+  const scoreOf = (s: Scored, p: number) => p - priceTerm(s) + (attemptsLeft > 1 && usable.includes(s) ? (1 - p) * valueAfter([...rejected, s.routed.model.id], attemptsLeft - 1) : 0);
   for (const s of scored) s.score = mode === 'task' ? 1 - s.position / Math.max(1, routedModels.length) : scoreOf(s, s.p);
 
   const eligible = scored.filter((s) => !s.excluded);
@@ -259,7 +268,7 @@ export function route(input: RouteInput): RouteDecision {
   // first, but only one whose expected score is within EXPLORATION_MAX_LOSS of the best.
   let exploring: { best: Scored; drawn: number } | undefined;
   if (mode !== 'task' && input.explore !== false && estimator.sample && ordered.length > 1) {
-    const draws = ordered.map((s) => ({ s, drawn: scoreOf(s, estimator.sample!(s.routed.model, context)) }));
+    const draws = ordered.map((s) => ({ s, drawn: scoreOf(s, estimator.sample!(s.routed.model, context, s.estimate)) }));
     const top = draws.reduce((a, b) => (b.drawn > a.drawn ? b : a));
     if (top.s !== ordered[0] && ordered[0].score - top.s.score <= EXPLORATION_MAX_LOSS && top.s.samples < EXPLORATION_MAX_EVIDENCE) {
       exploring = { best: ordered[0], drawn: top.drawn + (top.s.p - top.s.score) };
@@ -276,7 +285,7 @@ export function route(input: RouteInput): RouteDecision {
     decidedBy === 'estimate'
       ? exploring
         ? `exploring: a posterior draw put its acceptance at ${exploring.drawn.toFixed(2)} (expected ${chosen.p.toFixed(2)}, ${evidence}) over ${exploring.best.routed.model.id} (expected ${exploring.best.p.toFixed(2)})${escalation}${origin ? `, candidates from ${origin}` : ''}`
-        : `best score among ${eligible.length} (acceptance ${chosen.p.toFixed(2)} ${evidence}${escalation}${origin ? `, candidates from ${origin}` : ''})`
+        : `best score among ${eligible.length} (acceptance ${chosen.p.toFixed(2)} ${evidence}${escalation}${origin ? `, candidates from ${origin}` : ''})${runnerUp(ordered[1])}`
       : `${origin}${escalation}`;
   const priceNote = chosen.cost === undefined ? ' — no known price for this model: set `price` in coderoute.models' : '';
   const reason = `${describeRequest(input, kind)} → ${chosen.routed.model.id}: ${how}, est. ${formatUsd(chosen.cost)}${priceNote}.`;
@@ -331,6 +340,13 @@ function catalogueOf(policy: Policy): Map<string, RoutedModel> {
     catalogues.set(policy.models, catalogue);
   }
   return catalogue;
+}
+
+/** ", ahead of cheap (acceptance 0.21 learned from 8 signals)": what the choice was weighed against. */
+function runnerUp(next: Scored | undefined): string {
+  if (!next) return '';
+  const n = Math.round(next.samples);
+  return `, ahead of ${next.routed.model.id} (acceptance ${next.p.toFixed(2)} ${next.source === 'learned' ? `learned from ${n} signal${n === 1 ? '' : 's'}` : 'by tier prior'})`;
 }
 
 function capable(model: ModelConfig, kind: ClassifiedTask | Task): boolean {

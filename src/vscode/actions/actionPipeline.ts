@@ -86,8 +86,25 @@ export interface RouteRequest {
   directives: FileDirectives;
   /** Expected tokens, for the cost estimate. */
   tokens: { input: number; output: number };
-  /** Keep only these models (for example: a tier above the last answer's); undefined keeps all. */
+  /**
+   * Keep only these models (for example: none weaker than the last answer's); undefined keeps all.
+   * With `rejected`, it must also leave out the models the decision lists as rejected.
+   */
   restrict?: (decision: RouteDecision) => RouteDecision | string;
+  /** Models whose answers to this same request were rejected (a retry): left out, and the estimates know it. */
+  rejected?: readonly string[];
+}
+
+/** Answers a user is taken to ask for one action at most: the first and two retries. */
+const ACTION_ATTEMPTS = 3;
+
+/** The decision, or undefined where routing refuses or fails. */
+function routeOrUndefined(decide: () => RouteDecision): RouteDecision | undefined {
+  try {
+    return decide();
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -98,9 +115,10 @@ export interface RouteRequest {
 export async function routeAction(ctx: CodeRouteContext, r: RouteRequest): Promise<{ decision: RouteDecision } | { result: ActionResult }> {
   const { request, task } = r;
   const requestId = request.requestId;
-  let decision: RouteDecision;
-  try {
-    decision = route({
+  const { learning } = ctx.settings.current.settings;
+  const estimator = learning.enabled ? await ctx.learning.ready() : undefined;
+  const routeWith = (rejected: readonly string[] | undefined) =>
+    route({
       requestId,
       task,
       classification: r.classification,
@@ -111,17 +129,31 @@ export async function routeAction(ctx: CodeRouteContext, r: RouteRequest): Promi
       budget: ctx.budgetState(),
       prices: ctx.prices,
       tokens: r.tokens,
+      estimator,
+      explore: learning.explore,
+      rejected,
+      // The first answer and up to two retries (Retry with a Stronger Model): a cheap first try
+      // is worth what an escalation after a rejection would bring.
+      attemptsLeft: learning.enabled ? Math.max(1, ACTION_ATTEMPTS - (rejected?.length ?? 0)) : 1,
     });
+  let decision: RouteDecision;
+  try {
+    decision = routeWith(r.rejected);
   } catch (error) {
-    if (error instanceof RouteRefusal) {
+    // When only the rejected models could take the request, the restriction says there is nothing left.
+    const withoutRejected = error instanceof RouteRefusal && r.rejected?.length && r.restrict ? routeOrUndefined(() => routeWith(undefined)) : undefined;
+    if (withoutRejected) {
+      decision = { ...withoutRejected, rejected: [...(r.rejected ?? [])] };
+    } else if (error instanceof RouteRefusal) {
       ctx.log.info(`${task}: refused (${error.reason}) id=${requestId}`);
       void vscode.window.showWarningMessage(error.message);
       return { result: { status: 'blocked', task, requestId } };
+    } else {
+      if (!(error instanceof RouteError)) throw error;
+      ctx.log.warn(`${task}: ${error.message} id=${requestId}`);
+      showUserError(error.message, { label: 'Open Settings', query: error.setting }, OPEN_LOG);
+      return { result: { status: 'error', task, requestId, errorKind: 'config' } };
     }
-    if (!(error instanceof RouteError)) throw error;
-    ctx.log.warn(`${task}: ${error.message} id=${requestId}`);
-    showUserError(error.message, { label: 'Open Settings', query: error.setting }, OPEN_LOG);
-    return { result: { status: 'error', task, requestId, errorKind: 'config' } };
   }
   if (r.restrict) {
     const restricted = r.restrict(decision);
@@ -184,6 +216,10 @@ export async function callModel(
     },
   );
   outcome.attempts.forEach((attempt) => ctx.history.record(attempt, Date.now()));
+  // The user's verdict on the answer counts for the model that gave it: a fallback, when the chosen one failed.
+  if (outcome.result && outcome.answeredBy && decision.estimateContext && ctx.settings.current.settings.learning.enabled) {
+    ctx.learning.learner.record(decision.requestId, outcome.answeredBy.model.id, decision.estimateContext);
+  }
   return { outcome, last: outcome.attempts[outcome.attempts.length - 1] };
 }
 

@@ -49,26 +49,30 @@ export function tierRank(model: ModelConfig): number {
 }
 
 /**
- * Keeps only the models of a decision stronger than `than`, in the decision's order; a sentence
- * when there is none.
+ * Keeps only the models of a decision at least as strong as the rejected `than` (never a weaker
+ * one), in the router's order, which already knows what was rejected; never a rejected model. A
+ * sentence when there is none.
  */
 export function strongerThan(than: ModelConfig): (decision: RouteDecision) => RouteDecision | string {
   return (decision) => {
-    const chain = [decision.chosen, ...decision.fallbacks].filter((r) => tierRank(r.model) > tierRank(than));
+    const rejected = new Set([than.id, ...(decision.rejected ?? [])]);
+    const chain = [decision.chosen, ...decision.fallbacks].filter((r) => !rejected.has(r.model.id) && tierRank(r.model) >= tierRank(than));
     if (chain.length === 0) return `${than.id} is already the strongest model CodeRoute may use for ${decision.task} here.`;
     const [chosen, ...fallbacks] = chain;
     return {
       ...decision,
       chosen,
       fallbacks,
-      reason: `Retry one tier up from ${than.id} → ${chosen.model.id}. ${decision.reason}`,
+      reason: `Retry after ${than.id} was rejected → ${chosen.model.id}. ${decision.reason}`,
     };
   };
 }
 
 /**
- * CodeRoute: Retry with a Stronger Model. Runs the last action again on the same code with a
- * model one tier up, and records the first answer as rejected ("retried stronger").
+ * CodeRoute: Retry with a Stronger Model. Runs the last action again on the same code with a model
+ * no weaker than the last one, routed knowing whose answers to it were already rejected (the
+ * escalation state the learner keeps statistics for), and records the last answer as rejected
+ * ("retried stronger").
  */
 export async function retryStronger(ctx: CodeRouteContext): Promise<ActionResult> {
   const last = ctx.lastAction;
@@ -80,5 +84,6 @@ export async function retryStronger(ctx: CodeRouteContext): Promise<ActionResult
   const editor = await vscode.window.showTextDocument(document, { preview: false });
   editor.selection = last.selection;
   ctx.outcomes.record({ requestId: last.requestId, task: last.task, modelId: last.decision.chosen.model.id, kind: 'retried-stronger', at: Date.now() });
-  return runAction(ctx, last.task, { instruction: last.instruction, restrict: strongerThan(last.decision.chosen.model) });
+  const rejected = [...(last.decision.rejected ?? []), last.decision.chosen.model.id];
+  return runAction(ctx, last.task, { instruction: last.instruction, restrict: strongerThan(last.decision.chosen.model), rejected });
 }

@@ -17,6 +17,8 @@ export interface ActionOptions {
   instruction?: string;
   /** Keeps only some models of the decision (Retry with a Stronger Model). */
   restrict?: (decision: RouteDecision) => RouteDecision | string;
+  /** Models whose answers to this request were rejected (Retry with a Stronger Model). */
+  rejected?: readonly string[];
 }
 
 const VERBS: Record<EditTask, { doing: string; title: string }> = {
@@ -62,6 +64,7 @@ export async function runEditAction(ctx: CodeRouteContext, task: EditTask, optio
       directives,
       tokens: { input: estimateTokens(target.code) * 2 + 500, output: Math.min(settings.request.maxOutputTokens, estimateTokens(target.code) + 400) },
       restrict: options.restrict,
+      rejected: options.rejected,
     });
     if ('result' in routed) return routed.result;
     const { decision } = routed;

@@ -29,7 +29,7 @@ function describeTarget(target: ExplainTarget, path: string): { title: string; h
  * the model routed for `explain`, streaming into a read-only Markdown document beside the editor.
  * Never throws: every failure becomes one message with an action and a result the caller can read.
  */
-export async function explainSelection(ctx: CodeRouteContext, options: { restrict?: RouteRequest['restrict'] } = {}): Promise<ExplainCommandResult> {
+export async function explainSelection(ctx: CodeRouteContext, options: Pick<RouteRequest, 'restrict' | 'rejected'> = {}): Promise<ExplainCommandResult> {
   const editor = vscode.window.activeTextEditor;
   if (!editor) {
     void vscode.window.showInformationMessage('Open a file and select the code to explain.');
@@ -50,6 +50,7 @@ export async function explainSelection(ctx: CodeRouteContext, options: { restric
       directives,
       tokens: { input: estimateTokens(request.text) + 300, output: Math.min(settings.request.maxOutputTokens, 800) },
       restrict: options.restrict,
+      rejected: options.rejected,
     });
     if ('result' in routed) return routed.result;
     const { decision } = routed;
@@ -66,7 +67,7 @@ export async function explainSelection(ctx: CodeRouteContext, options: { restric
       preview: true,
     });
     const called = await callModel(ctx, decision, messages, `CodeRoute: explaining with ${model.id}…`, (delta) => document.append(delta));
-    document.finish(`${footerFor(called.last, decision, attemptCost(ctx, called.last))}  \n_Rate this answer with 👍 / 👎 in the title bar; **Retry with a Stronger Model** asks one tier up._`);
+    document.finish(`${footerFor(called.last, decision, attemptCost(ctx, called.last))}  \n_Rate this answer with 👍 / 👎 in the title bar; **Retry with a Stronger Model** asks another model, no weaker._`);
     const base: ExplainCommandResult = { task: 'explain', requestId, modelId: model.id, documentUri: document.uri.toString(), difficulty: classification.difficulty, status: 'ok' };
     return reportFailure(ctx, decision, called, base) ?? base;
   } catch (error) {

@@ -5,35 +5,30 @@ import type { ExplainCommandResult } from '../../../src/vscode/commands/explainS
 import type { RepoPolicyStatus } from '../../../src/vscode/policy/repoPolicy';
 import { MockLlmServer } from '../../mock/mockLlmServer';
 import { removePolicy, stateWhere, writePolicy } from '../repoPolicyFile';
-import { eventually, openFixture, select } from '../vscodeHelpers';
+import { eventually, openFixture, select, userSettings } from '../vscodeHelpers';
 
 const KEYS = ['providers', 'models', 'tasks.explain', 'routing.mode'] as const;
 
 describe('Why This Model? and a workspace policy changing a decision', () => {
-  const config = () => vscode.workspace.getConfiguration('coderoute');
-  const saved = new Map<string, unknown>();
   let server: MockLlmServer;
+  let settings: ReturnType<typeof userSettings>;
 
   before(async () => {
     server = await MockLlmServer.start();
-    for (const key of KEYS) saved.set(key, config().inspect(key)?.globalValue);
-    await config().update('providers', [{ id: 'why', kind: 'openai', baseUrl: server.baseUrl, auth: 'none' }], vscode.ConfigurationTarget.Global);
-    await config().update(
-      'models',
-      [
-        { id: 'why-first', provider: 'why', name: 'first-v1', tags: ['code'], price: { inputPerMTok: 3, outputPerMTok: 15 } },
-        { id: 'why-second', provider: 'why', name: 'second-v1', tags: ['cheap'], price: { inputPerMTok: 0.1, outputPerMTok: 0.4 } },
-      ],
-      vscode.ConfigurationTarget.Global,
-    );
-    await config().update('tasks.explain', ['why-first', 'why-second'], vscode.ConfigurationTarget.Global);
-    await config().update('routing.mode', 'task', vscode.ConfigurationTarget.Global);
+    settings = userSettings(KEYS);
+    await settings.set('providers', [{ id: 'why', kind: 'openai', baseUrl: server.baseUrl, auth: 'none' }]);
+    await settings.set('models', [
+      { id: 'why-first', provider: 'why', name: 'first-v1', tags: ['code'], price: { inputPerMTok: 3, outputPerMTok: 15 } },
+      { id: 'why-second', provider: 'why', name: 'second-v1', tags: ['cheap'], price: { inputPerMTok: 0.1, outputPerMTok: 0.4 } },
+    ]);
+    await settings.set('tasks.explain', ['why-first', 'why-second']);
+    await settings.set('routing.mode', 'task');
     await removePolicy();
   });
 
   after(async () => {
     await removePolicy();
-    for (const key of KEYS) await config().update(key, saved.get(key), vscode.ConfigurationTarget.Global);
+    await settings.restore();
     await server.close();
   });
 
