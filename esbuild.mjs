@@ -1,5 +1,6 @@
 // One build script for every bundle: the extension (node, cjs, `vscode` external), the webview
-// (browser), the `coderoute` CLI (node), plus the tree-sitter `.wasm` files they load at run time.
+// (browser), the `coderoute` CLI (node), plus the tree-sitter `.wasm` files they load at run time
+// and the spend panel's packaged stylesheets and icon font.
 //   node esbuild.mjs                 development build with source maps
 //   node esbuild.mjs --production    minified, no source maps (what `npm run package` ships)
 //   node esbuild.mjs --watch         rebuild on change
@@ -62,7 +63,7 @@ const bundles = [
   },
   {
     ...common,
-    entryPoints: { requestsPanel: 'src/webview/requestsPanel/main.ts' },
+    entryPoints: { requestsPanel: 'src/webview/requestsPanel/main.ts', spendPanel: 'src/webview/spendPanel/main.ts' },
     outdir: 'dist/webview',
     platform: 'browser',
     format: 'iife',
@@ -98,6 +99,20 @@ async function copyWasm() {
   await Promise.all(files.map((file) => copyFile(path.join(grammarDir, file), path.join(out, file))));
 }
 
+/** The spend panel's stylesheets that come from packages: uPlot's, and the codicon font with its CSS. */
+async function copyWebviewAssets() {
+  const out = path.join(root, 'dist', 'webview');
+  await mkdir(path.join(out, 'codicons'), { recursive: true });
+  const codicons = path.join(root, 'node_modules/@vscode/codicons/dist');
+  await Promise.all([
+    copyFile(path.join(root, 'node_modules/uplot/dist/uPlot.min.css'), path.join(out, 'uPlot.min.css')),
+    copyFile(path.join(codicons, 'codicon.css'), path.join(out, 'codicons', 'codicon.css')),
+    copyFile(path.join(codicons, 'codicon.ttf'), path.join(out, 'codicons', 'codicon.ttf')),
+    // The icon font is CC BY 4.0: its licence travels with it.
+    copyFile(path.join(root, 'node_modules/@vscode/codicons/LICENSE'), path.join(out, 'codicons', 'LICENSE')),
+  ]);
+}
+
 async function listTs(dir) {
   const entries = await readdir(path.join(root, dir), { withFileTypes: true, recursive: true });
   return entries
@@ -127,11 +142,11 @@ async function buildTests() {
 if (args.has('--tests')) {
   await buildTests();
 } else if (watch) {
-  await copyWasm();
+  await Promise.all([copyWasm(), copyWebviewAssets()]);
   const contexts = await Promise.all(bundles.map((options) => esbuild.context(options)));
   await Promise.all(contexts.map((context) => context.watch()));
   console.log('watching for changes (Ctrl+C to stop)');
 } else {
   await rm(path.join(root, 'dist'), { recursive: true, force: true });
-  await Promise.all([...bundles.map((options) => esbuild.build(options)), copyWasm()]);
+  await Promise.all([...bundles.map((options) => esbuild.build(options)), copyWasm(), copyWebviewAssets()]);
 }

@@ -14,6 +14,7 @@ import { DocumentTexts } from './documentTexts';
 import { ProposalController, proposalFrom, type ProposeEditArgs } from './actions/proposals';
 import { OutcomeFile } from './learn/outcomeFile';
 import { LearningStore } from './learn/learningStore';
+import { SpendService, limitsFrom } from './spend/spendService';
 import { clearApiKey, setApiKey } from './commands/apiKeyCommands';
 import { classifyAtCursor } from './commands/classifyAtCursor';
 import { explainSelection } from './commands/explainSelection';
@@ -22,12 +23,17 @@ import { doWhatIMean, retryStronger, type LastAction } from './commands/doWhatIM
 import { runEditAction } from './commands/editActions';
 import { rateExplanation } from './commands/feedback';
 import { exportLearning, learningState, resetLearning } from './commands/learningCommands';
+import { registerSpendCommands } from './commands/spendCommands';
+import { clearOtlpToken, setOtlpToken } from './commands/telemetryCommands';
 import { DecisionDocuments } from './views/decisionDocuments';
 import { RepoPolicyWatcher } from './policy/repoPolicy';
 import { ApiKeyStore } from './secrets/apiKeyStore';
 import { SettingsReader } from './settings/settingsReader';
+import { startTelemetry } from './telemetry/otlpTelemetry';
 import { ExplainDocumentProvider } from './views/explainDocuments';
 import { RequestsPanel } from './views/requestsPanel';
+import { SpendPanel } from './views/spendPanel';
+import { OPEN_LOG, showUserError } from './ui/userErrors';
 
 /**
  * Everything the extension holds while active, built once in `activate` and disposed as one.
@@ -57,9 +63,13 @@ export class CodeRouteContext implements vscode.Disposable {
   readonly outcomes: OutcomeLog;
   /** What was learned from those outcomes: per model and kind of request, the chance of acceptance. */
   readonly learning: LearningStore;
+  /** The spend ledger shared by every window, the budgets it enforces, and the status bar item. */
+  readonly spend: SpendService;
   /** The one edit waiting for Accept or Discard, shown as a diff. */
   readonly proposals: ProposalController;
   private readonly requestsPanel: RequestsPanel;
+  /** Made on first use, once the ledger it reads is open. */
+  private spendPanel: SpendPanel | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private last: LastAction | undefined;
   /** Model calls in progress, each cancellable (CodeRoute: Cancel Running Requests). */
@@ -83,6 +93,12 @@ export class CodeRouteContext implements vscode.Disposable {
     this.outcomes = new OutcomeLog({ sink: OutcomeFile.in(extension.globalStorageUri), logger: log });
     this.proposals = this.own(new ProposalController(this.outcomes));
     this.learning = this.own(new LearningStore(extension, this.settings, log));
+    this.spend = this.own(new SpendService(extension.globalStorageUri, () => limitsFrom(this.settings.current.settings, this.policy()), log));
+    // The status bar shows today's spend from the start; the ledger opens in the background.
+    void this.spend.ready();
+    // Verdicts go to the ledger too, for acceptance rates per model and task.
+    this.own({ dispose: this.outcomes.subscribe((items) => items[0] && void this.spend.current?.recordOutcome(items[0].requestId, items[0].kind)) });
+    this.own(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('coderoute.budget') && this.spend.update()));
     // Every outcome, from whichever command recorded it, is a signal for the learner.
     this.own({ dispose: this.outcomes.subscribe((items) => this.learnFrom(items[0])) });
     if (this.settings.current.settings.learning.enabled) void this.learning.ready();
@@ -106,6 +122,7 @@ export class CodeRouteContext implements vscode.Disposable {
     this.command('coderoute.classifyAtCursor', () => classifyAtCursor(this));
     this.command('coderoute.showLog', () => log.show());
     this.command('coderoute.showRequests', () => this.requestsPanel.show());
+    this.command('coderoute.showSpend', () => this.showSpend(extension.extensionUri));
     this.command('coderoute.reviewRepoPolicy', (action?: unknown) => this.repoPolicy.review(action));
     this.command('coderoute.repoPolicyState', () => this.repoPolicy.settled().then(() => this.repoPolicy.status()));
     this.command('coderoute.acceptProposal', () => this.proposals.accept());
@@ -115,6 +132,15 @@ export class CodeRouteContext implements vscode.Disposable {
     this.command('coderoute.resetLearning', (options?: unknown) => resetLearning(this, options));
     this.command('coderoute.exportLearning', (target?: unknown) => exportLearning(this, target));
     this.command('coderoute.learningState', () => learningState(this));
+    this.command('coderoute.spendStatus', async () => {
+      const ledger = await this.spend.ready();
+      return { ...this.spend.statusSnapshot(), file: ledger?.path, budgets: ledger?.budgets(), settled: ledger?.settled().length ?? 0 };
+    });
+    this.command('coderoute.setOtlpToken', (token?: unknown) => setOtlpToken(this, token));
+    this.command('coderoute.clearOtlpToken', () => clearOtlpToken(this));
+    this.own(registerSpendCommands(this, () => this.spend.ready()));
+    // Off unless coderoute.telemetry.otlpEndpoint is set; follows the setting.
+    this.own(startTelemetry(this, this.spend.ready()));
   }
 
   /** The last action of this window, for Retry with a Stronger Model. */
@@ -131,10 +157,25 @@ export class CodeRouteContext implements vscode.Disposable {
     return this.repoPolicy.current(this.settings.current.settings);
   }
 
-  /** Spend against the budgets, from this window's requests (the spend ledger replaces this). */
+  /** Spend against the budgets: the ledger of every window, calls in flight included (this window's requests until it is open). */
   budgetState(): BudgetState {
+    const fromLedger = this.spend.budgetState();
+    if (fromLedger) return fromLedger;
     const { settings } = this.settings.current;
     return budgetFromAttempts(this.history.all, settings, this.prices, new Date(), "this window's requests");
+  }
+
+  /** CodeRoute: Show Spend — the panel over the ledger (opened first if this is the first use of it). */
+  private async showSpend(extensionUri: vscode.Uri): Promise<void> {
+    const ledger = await this.spend.ready();
+    if (!ledger) {
+      showUserError('CodeRoute has no spend ledger in this window: its storage is not on this machine or could not be opened.', OPEN_LOG);
+      return;
+    }
+    this.spendPanel ??= this.own(
+      new SpendPanel(extensionUri, ledger, { learner: this.learning.learner, decisions: this.decisions, exportCsv: () => vscode.commands.executeCommand('coderoute.exportSpend') }, this.log),
+    );
+    this.spendPanel.show();
   }
 
   /** Hands a user's signal to the learner, when learning is on. */

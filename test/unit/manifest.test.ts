@@ -72,7 +72,7 @@ describe('package.json matches the settings schema', () => {
       assert.equal(properties[`coderoute.${key}`].scope, 'application', key);
     }
     const restricted: string[] = pkg.capabilities.untrustedWorkspaces.restrictedConfigurations;
-    for (const key of SETTING_KEYS.filter((k) => k === 'providers' || k === 'models' || k.startsWith('tasks.') || k.startsWith('routing.'))) {
+    for (const key of SETTING_KEYS.filter((k) => k === 'providers' || k === 'models' || k.startsWith('tasks.') || k.startsWith('routing.') || k.startsWith('telemetry.'))) {
       assert.ok(restricted.includes(`coderoute.${key}`), `${key} must be restricted in untrusted workspaces`);
     }
   });

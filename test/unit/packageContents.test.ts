@@ -27,6 +27,12 @@ describe('extension package contents (.vscodeignore allow-list)', () => {
       'dist/webview/requestsPanel.js',
       'dist/tokenizerWorker.js',
       'media/requestsPanel.css',
+      'dist/webview/spendPanel.js',
+      'dist/webview/uPlot.min.css',
+      'dist/webview/codicons/codicon.css',
+      'dist/webview/codicons/codicon.ttf',
+      'dist/webview/codicons/LICENSE',
+      'media/spendPanel.css',
       ...pkg.contributes.grammars.map((g) => path.posix.normalize(g.path)),
       ...[TREE_SITTER_RUNTIME_FILE, ...GRAMMAR_FILE_NAMES].map((f) => `dist/wasm/${f}`),
     ];

@@ -71,7 +71,7 @@ describe('repository policy: merge (tighten-only)', () => {
 
   it('applies a lower budget and says so', () => {
     const policy = merge(userSettings({ dailyUsd: 5, monthlyUsd: 100 }), { budget: { dailyUsd: 2 } });
-    assert.deepEqual(policy.budget, { dailyUsd: 2, monthlyUsd: 100 });
+    assert.deepEqual([policy.budget.dailyUsd, policy.budget.monthlyUsd], [2, 100]);
     assert.deepEqual(policy.repo, { hash: 'abc123' });
     assert.ok(policy.notes.some((n) => /lowers budget\.dailyUsd to \$2/.test(n)), policy.notes.join('\n'));
   });
@@ -84,7 +84,15 @@ describe('repository policy: merge (tighten-only)', () => {
 
   it('applies the repository budget where the user has none (0)', () => {
     const policy = merge(userSettings(), { budget: { monthlyUsd: 30 } });
-    assert.deepEqual(policy.budget, { dailyUsd: 0, monthlyUsd: 30 });
+    assert.deepEqual([policy.budget.dailyUsd, policy.budget.monthlyUsd], [0, 30]);
+  });
+
+  it('lowers (or adds) a per-task daily budget, and never raises one', () => {
+    const policy = merge(userSettings(), { budget: { perTaskDailyUsd: { debug: 1, explain: 9 } } });
+    assert.deepEqual(policy.budget.perTaskDailyUsd, { debug: 1, explain: 9 });
+    const tighter = mergePolicy({ ...defaultSettings(), budget: { ...defaultSettings().budget, perTaskDailyUsd: { debug: 0.5, explain: 3 } } }, { policy: { budget: { perTaskDailyUsd: { debug: 1, explain: 2 } } }, hash: 'h' });
+    assert.deepEqual(tighter.budget.perTaskDailyUsd, { debug: 0.5, explain: 2 });
+    assert.ok(tighter.notes.some((n) => /lowers the daily explain budget to \$2/.test(n)), tighter.notes.join('\n'));
   });
 
   it('removes denied models, and the models and deployments of denied providers', () => {

@@ -119,14 +119,17 @@ describe('coderoute replay on the command line (bundled)', () => {
   let dir: string;
   const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), 'replay', ...args], { cwd: dir, encoding: 'utf8' });
 
-  before(() => {
+  // Each case starts a Node process; a busy machine can take seconds per start.
+  before(function () {
+    this.timeout(60_000);
     dir = mkdtempSync(path.join(os.tmpdir(), 'coderoute-replay-'));
     writeFileSync(path.join(dir, 'm.csv'), syntheticMatrix(60));
     writeFileSync(path.join(dir, 'costs.csv'), 'model,usd_per_task\ncheap,0.02\n');
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('prints the JSON the issue asks for', () => {
+  it('prints the JSON the issue asks for', function () {
+    this.timeout(60_000);
     const run = cli('m.csv', '--pool', 'cheap, strong', '--strong', 'strong', '--max-attempts', '3', '--seeds', '2', '--json');
     assert.equal(run.status, 0, run.stderr);
     const out = JSON.parse(run.stdout);
@@ -137,7 +140,8 @@ describe('coderoute replay on the command line (bundled)', () => {
     }
   });
 
-  it('prints a table and writes the plot without --json', () => {
+  it('prints a table and writes the plot without --json', function () {
+    this.timeout(60_000);
     const run = cli('m.csv', '--pool', 'cheap,strong', '--strong', 'strong', '--seeds', '1', '--plot', 'out.svg', '--costs', 'costs.csv');
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /policy\s+accepted\s+cost \$\s+attempts/);
@@ -145,7 +149,8 @@ describe('coderoute replay on the command line (bundled)', () => {
     assert.match(readFileSync(path.join(dir, 'out.svg'), 'utf8'), /<svg /);
   });
 
-  it('exits with code 2 and a clear message on bad input', () => {
+  it('exits with code 2 and a clear message on bad input', function () {
+    this.timeout(120_000);
     const cases: [string[], RegExp][] = [
       [['m.csv', '--pool', 'cheap,gpt-9', '--strong', 'strong'], /unknown model "gpt-9"/],
       [['m.csv', '--strong', 'strong'], /--pool is required/],

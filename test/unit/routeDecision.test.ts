@@ -122,8 +122,20 @@ describe('routing engine: performance and hybrid modes (scored choice)', () => {
     const settings = settingsWith({ 'routing.mode': 'performance', 'routing.priceWeight': 0, 'budget.dailyUsd': 0.05 });
     const decision = route(input(settings, { task: 'debug', classification: classification('debug', 0.9), budget: { spentTodayUsd: 0.03, spentMonthUsd: 0.03, dayElapsed: 0.9, monthElapsed: 0.5, source: 'test' } }));
     assert.notEqual(decision.chosen.model.id, 'big');
-    assert.match(decision.candidates.find((c) => c.modelId === 'big')?.note ?? '', /would go past the remaining budget/);
+    assert.match(decision.candidates.find((c) => c.modelId === 'big')?.note ?? '', /would go past the remaining daily budget/);
     assert.ok(!ids(decision).includes('big'), 'not even as a fallback');
+  });
+
+  it('steps down to another allowed model that fits when every candidate would pass a budget that says step down, and refuses when it says stop', () => {
+    const spent = { spentTodayUsd: 0.049, spentMonthUsd: 0.049, dayElapsed: 0.9, monthElapsed: 0.5, source: 'test' };
+    const request = { task: 'debug' as const, classification: classification('debug', 0.9), budget: spent };
+    const stepping = route(input(settingsWith({ 'routing.mode': 'task', 'budget.dailyUsd': 0.05, 'budget.onLimit': { daily: 'step-down', monthly: 'stop', perTask: 'step-down' } }), request));
+    assert.ok(['mini', 'small-local'].includes(stepping.chosen.model.id), stepping.reason);
+    assert.match(stepping.reason, /Stepped down: every model for debug would go past the remaining daily budget/);
+    assert.throws(
+      () => route(input(settingsWith({ 'routing.mode': 'task', 'budget.dailyUsd': 0.05, 'budget.onLimit': { daily: 'stop', monthly: 'stop', perTask: 'stop' } }), request)),
+      (e: unknown) => e instanceof RouteRefusal && /would go past the remaining daily budget/.test(e.message),
+    );
   });
 
   it('drops a model the estimates expect to be slower than the latency target', () => {

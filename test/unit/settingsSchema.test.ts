@@ -13,7 +13,7 @@ describe('settings schema', () => {
     assert.deepEqual(settings.tasks.generate, ['code'], 'generate goes to code models');
     assert.equal(settings.request.timeoutSeconds, 120);
     assert.equal(settings.routing.mode, 'hybrid');
-    assert.deepEqual(settings.budget, { dailyUsd: 0, monthlyUsd: 0 });
+    assert.deepEqual(settings.budget, { dailyUsd: 0, monthlyUsd: 0, perTaskDailyUsd: {}, warnAt: [50, 75, 90], onLimit: { daily: 'step-down', monthly: 'stop', perTask: 'step-down' }, unknownPrice: 'highest-known' });
     for (const tier of ['cheap', 'code']) assert.ok(settings.models.some((m) => m.tags.includes(tier as 'cheap')), `a default model is tagged ${tier}`);
   });
 

@@ -49,6 +49,15 @@ export type RoutingRule = z.output<typeof ruleSchema>;
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 
+/** An OpenTelemetry collector: empty (off), or an http(s) base URL without credentials in it. */
+const otlpEndpoint = z
+  .string()
+  .trim()
+  .refine((value) => value === '' || httpUrl.safeParse(value).success, { error: 'must be empty (off) or an http:// or https:// URL' })
+  .refine((value) => value === '' || !/^[a-z]+:\/\/[^/?#]*@/i.test(value), {
+    error: 'must not hold a user name or password; use CodeRoute: Set OpenTelemetry Collector Token',
+  });
+
 export const providerSchema = z
   .object({
     id: z.string().regex(idPattern),
@@ -151,6 +160,9 @@ function taskModels(fallback: string) {
   return z.union([z.string().min(1), z.array(z.string().min(1)).min(1).max(8)]).default(fallback);
 }
 
+/** What a budget does at its limit: route to a model that fits what is left, or send nothing. */
+export const ON_LIMIT = ['step-down', 'stop'] as const;
+
 /** One entry per setting, keyed without the `coderoute.` prefix. */
 export const SETTING_SCHEMAS = {
   // Functions, so that every caller gets its own copy of a default list.
@@ -173,9 +185,17 @@ export const SETTING_SCHEMAS = {
   'privacy.noAi': z.array(z.string().min(1)).max(200).default(() => []),
   'budget.dailyUsd': z.number().min(0).max(100_000).default(0),
   'budget.monthlyUsd': z.number().min(0).max(1_000_000).default(0),
+  'budget.perTaskDailyUsd': z.partialRecord(z.enum(TASKS), z.number().min(0).max(100_000)).default(() => ({})),
+  'budget.warnAt': z.array(z.number().int().min(1).max(99)).max(10).default(() => [50, 75, 90]),
+  'budget.onLimit': z
+    .object({ daily: z.enum(ON_LIMIT).default('step-down'), monthly: z.enum(ON_LIMIT).default('stop'), perTask: z.enum(ON_LIMIT).default('step-down') })
+    .strict()
+    .default(() => ({ daily: 'step-down' as const, monthly: 'stop' as const, perTask: 'step-down' as const })),
+  'budget.unknownPrice': z.enum(['highest-known', 'refuse']).default('highest-known'),
   'learning.enabled': z.boolean().default(true),
   'learning.explore': z.boolean().default(true),
   'learning.shareAcrossWorkspaces': z.boolean().default(false),
+  'telemetry.otlpEndpoint': otlpEndpoint.default(''),
 } as const;
 
 export type SettingKey = keyof typeof SETTING_SCHEMAS;
@@ -186,9 +206,10 @@ export const SETTING_KEYS = Object.keys(SETTING_SCHEMAS) as SettingKey[];
  * spent, and which paths are private. A workspace's `.vscode/settings.json` would otherwise
  * override them (raise a budget, empty a no-AI list); a repository tightens through
  * `.vscode/coderoute.json` instead. Where learning is kept is also the user's choice: a workspace
- * could otherwise pour its signals into every other workspace's state.
+ * could otherwise pour its signals into every other workspace's state. So is where spend is
+ * exported: a workspace could otherwise send your usage (and the collector token) to its own host.
  */
-export const APPLICATION_SCOPED_SETTINGS: readonly SettingKey[] = ['providers', 'models', 'budget.dailyUsd', 'budget.monthlyUsd', 'privacy.localOnly', 'privacy.noAi', 'learning.shareAcrossWorkspaces'];
+export const APPLICATION_SCOPED_SETTINGS: readonly SettingKey[] = ['providers', 'models', 'budget.dailyUsd', 'budget.monthlyUsd', 'budget.perTaskDailyUsd', 'budget.warnAt', 'budget.onLimit', 'budget.unknownPrice', 'privacy.localOnly', 'privacy.noAi', 'learning.shareAcrossWorkspaces', 'telemetry.otlpEndpoint'];
 
 export interface Settings {
   providers: ProviderConfig[];
@@ -207,7 +228,17 @@ export interface Settings {
   /** Workspace-relative globs whose files are local-only or never sent. */
   privacy: { localOnly: string[]; noAi: string[] };
   /** Dollars; 0 = no budget. */
-  budget: { dailyUsd: number; monthlyUsd: number };
+  budget: {
+    dailyUsd: number;
+    monthlyUsd: number;
+    /** Daily dollars per task. */
+    perTaskDailyUsd: Partial<Record<Task, number>>;
+    /** Percentages of a budget at which to warn, ascending. */
+    warnAt: number[];
+    onLimit: { daily: (typeof ON_LIMIT)[number]; monthly: (typeof ON_LIMIT)[number]; perTask: (typeof ON_LIMIT)[number] };
+    /** A model with no known price: charged at the highest known price, or refused. */
+    unknownPrice: 'highest-known' | 'refuse';
+  };
   learning: {
     /** Route with learned acceptance estimates and record the users' signals. */
     enabled: boolean;
@@ -215,6 +246,10 @@ export interface Settings {
     explore: boolean;
     /** One learning state in global storage for every workspace, instead of one per workspace. */
     shareAcrossWorkspaces: boolean;
+  };
+  telemetry: {
+    /** The OpenTelemetry collector spend is exported to (OTLP/HTTP JSON); empty = off. */
+    otlpEndpoint: string;
   };
 }
 
@@ -329,11 +364,18 @@ export function parseSettings(read: (key: SettingKey) => unknown): ParsedSetting
       budget: {
         dailyUsd: parseScalar('budget.dailyUsd', read('budget.dailyUsd'), issues),
         monthlyUsd: parseScalar('budget.monthlyUsd', read('budget.monthlyUsd'), issues),
+        perTaskDailyUsd: parseScalar('budget.perTaskDailyUsd', read('budget.perTaskDailyUsd'), issues),
+        warnAt: [...new Set(parseScalar('budget.warnAt', read('budget.warnAt'), issues))].sort((a, b) => a - b),
+        onLimit: parseScalar('budget.onLimit', read('budget.onLimit'), issues),
+        unknownPrice: parseScalar('budget.unknownPrice', read('budget.unknownPrice'), issues),
       },
       learning: {
         enabled: parseScalar('learning.enabled', read('learning.enabled'), issues),
         explore: parseScalar('learning.explore', read('learning.explore'), issues),
         shareAcrossWorkspaces: parseScalar('learning.shareAcrossWorkspaces', read('learning.shareAcrossWorkspaces'), issues),
+      },
+      telemetry: {
+        otlpEndpoint: parseScalar('telemetry.otlpEndpoint', read('telemetry.otlpEndpoint'), issues),
       },
     },
     issues,

@@ -19,6 +19,8 @@ export const repoPolicySchema = z
       .object({
         dailyUsd: z.number().gt(0, repoBudgetAboveZero).max(100_000).optional(),
         monthlyUsd: z.number().gt(0, repoBudgetAboveZero).max(1_000_000).optional(),
+        /** Daily dollars per task, lowering (or adding) the user's. */
+        perTaskDailyUsd: z.partialRecord(z.enum(TASKS), z.number().gt(0, repoBudgetAboveZero).max(100_000)).optional(),
       })
       .strict()
       .optional(),
@@ -72,7 +74,7 @@ export interface Policy {
   deniedModels: string[];
   privacy: { localOnly: string[]; noAi: string[] };
   /** Dollars; 0 = no budget. */
-  budget: { dailyUsd: number; monthlyUsd: number };
+  budget: { dailyUsd: number; monthlyUsd: number; perTaskDailyUsd?: Partial<Record<Task, number>>; onLimit?: { daily: 'step-down' | 'stop'; monthly: 'step-down' | 'stop' } };
   /** Set when a repository policy applies: its content hash, for the approval it was given. */
   repo?: { hash: string };
   /** What the repository policy changed, and what it asked for that was refused, one sentence each. */
@@ -123,9 +125,17 @@ export function mergePolicy(settings: Settings, repo?: { policy: RepoPolicy; has
     notes.push(`The repository policy denies ${settings.models.length - models.length} model(s): ${settings.models.filter((m) => !kept.has(m.id)).map((m) => m.id).join(', ')}.`);
   }
   for (const id of deniedModels) if (!settings.models.some((m) => m.id === id)) notes.push(`The repository policy denies model "${id}", which is not configured.`);
+  const perTaskDailyUsd: Partial<Record<Task, number>> = { ...(settings.budget.perTaskDailyUsd ?? {}) };
+  for (const [task, asked] of Object.entries(policy.budget?.perTaskDailyUsd ?? {}) as [Task, number][]) {
+    const mine = perTaskDailyUsd[task] ?? 0;
+    perTaskDailyUsd[task] = tighter(mine, asked);
+    if (perTaskDailyUsd[task] === asked && asked !== mine) notes.push(`The repository policy lowers the daily ${task} budget to $${asked}.`);
+  }
   const budget = {
+    ...settings.budget,
     dailyUsd: tighter(settings.budget.dailyUsd, policy.budget?.dailyUsd),
     monthlyUsd: tighter(settings.budget.monthlyUsd, policy.budget?.monthlyUsd),
+    perTaskDailyUsd,
   };
   for (const key of ['dailyUsd', 'monthlyUsd'] as const) {
     const asked = policy.budget?.[key];

@@ -201,21 +201,38 @@ export function route(input: RouteInput): RouteDecision {
   const context: EstimateContext = { task: kind, language: input.languageId, difficulty, features: contextFeatures(input), rejected };
   const pin = policy.taskTiers[input.task];
   const paceFactor = budgetPace(policy, budget);
-  const scored: Scored[] = routedModels.map((routed, position) => {
+  let overBudget: 'daily' | 'monthly' | undefined;
+  const scoreModel = (routed: RoutedModel, position: number): Scored => {
     const price = prices(routed.model, routed.provider);
     const estimate = estimator.estimate(routed.model, context);
     const cost = costOf(price, tokens);
     let excluded: string | undefined;
+    let hit: 'daily' | 'monthly' | undefined;
     if (!allowedFor(privacy, routed.model)) excluded = `not tagged local, and the file is ${privacyWhy}`;
     else if (pin && !routed.model.tags.includes(pin)) excluded = `the repository policy pins ${input.task} to ${pin} models`;
     else if (rejected.includes(routed.model.id)) excluded = 'its answer to this request was rejected';
     else if (!capable(routed.model, kind)) excluded = `cannot ${kind === 'complete-line' || kind === 'complete-block' || kind === 'complete-comment' ? 'complete code' : 'chat'}`;
-    else if (exceedsBudget(policy, budget, cost ?? dearest())) excluded = `its estimated ${formatUsd(cost)} would go past the remaining budget`;
+    else if ((hit = exceedsBudget(policy, budget, cost ?? dearest()))) {
+      overBudget = hit;
+      excluded = `its estimated ${formatUsd(cost)} would go past the remaining ${hit} budget`;
+    }
     else if (policy.latencyTargetMs > 0 && estimate.latencyMs !== undefined && estimate.latencyMs > policy.latencyTargetMs) {
       excluded = `expected ${Math.round(estimate.latencyMs)} ms, over the ${policy.latencyTargetMs} ms target`;
     }
     return { routed, position, p: estimate.p, cost, score: 0, price, excluded, samples: estimate.samples, source: estimate.source, estimate };
-  });
+  };
+  const scored: Scored[] = routedModels.map(scoreModel);
+  // A budget whose limit says "step down": when every candidate would pass it, any other allowed
+  // model of the catalogue that fits may answer instead (a cheaper tier, a free local model).
+  let steppedDown: string | undefined;
+  if (overBudget && scored.every((s) => s.excluded) && policy.budget.onLimit?.[overBudget] === 'step-down') {
+    const extra = [...catalogueOf(policy).values()].filter((r) => !ids.includes(r.model.id) && !policy.deniedModels.includes(r.model.id));
+    const more = extra.map((r, i) => scoreModel(r, routedModels.length + i)).filter((s) => !s.excluded);
+    if (more.length > 0) {
+      scored.push(...more);
+      steppedDown = overBudget;
+    }
+  }
   // Cost counts relative to the dearest candidate, so that one weight means the same for a pool of
   // cent-a-request models and for a pool of dollar-a-task agents: at weight w, the dearest model must
   // be w more likely to be accepted than a free one.
@@ -288,7 +305,8 @@ export function route(input: RouteInput): RouteDecision {
         : `best score among ${eligible.length} (acceptance ${chosen.p.toFixed(2)} ${evidence}${escalation}${origin ? `, candidates from ${origin}` : ''})${runnerUp(ordered[1])}`
       : `${origin}${escalation}`;
   const priceNote = chosen.cost === undefined ? ' — no known price for this model: set `price` in coderoute.models' : '';
-  const reason = `${describeRequest(input, kind)} → ${chosen.routed.model.id}: ${how}, est. ${formatUsd(chosen.cost)}${priceNote}.`;
+  const stepNote = steppedDown ? ` Stepped down: every model for ${input.task} would go past the remaining ${steppedDown} budget, whose limit says step down.` : '';
+  const reason = `${describeRequest(input, kind)} → ${chosen.routed.model.id}: ${how}, est. ${formatUsd(chosen.cost)}${priceNote}.${stepNote}`;
   const candidates: RouteCandidate[] = [
     ...scored.map((s) => ({
       modelId: s.routed.model.id,
@@ -363,16 +381,16 @@ function budgetPace(policy: Policy, budget: BudgetState): number {
   return pace > 1 ? pace * pace : 1;
 }
 
-/** True when the estimated cost would go past what is left of a budget; an unknown price counts once nothing is left. */
-function exceedsBudget(policy: Policy, budget: BudgetState, cost: number | undefined): boolean {
-  const limits: [number, number][] = [
-    [policy.budget.dailyUsd, budget.spentTodayUsd],
-    [policy.budget.monthlyUsd, budget.spentMonthUsd],
+/** The budget the estimated cost would go past, if any; an unknown price counts once nothing is left. */
+function exceedsBudget(policy: Policy, budget: BudgetState, cost: number | undefined): 'daily' | 'monthly' | undefined {
+  const limits: ['daily' | 'monthly', number, number][] = [
+    ['daily', policy.budget.dailyUsd, budget.spentTodayUsd],
+    ['monthly', policy.budget.monthlyUsd, budget.spentMonthUsd],
   ];
-  for (const [limit, spent] of limits) {
+  for (const [id, limit, spent] of limits) {
     if (limit <= 0) continue;
     const remaining = limit - spent;
-    if (cost === undefined ? remaining <= 0 : cost > 0 && cost > remaining) return true;
+    if (cost === undefined ? remaining <= 0 : cost > 0 && cost > remaining) return id;
   }
-  return false;
+  return undefined;
 }

@@ -13,6 +13,7 @@ import { formatUsd } from '../../core/route/pricing';
 import { toAbortSignal } from '../cancellation';
 import type { CodeRouteContext } from '../coderouteContext';
 import { chatProviderFor } from '../providers/chatProviderFor';
+import { reserveBudget } from '../spend/budgetGate';
 import { OPEN_LOG, showUserError, type ErrorAction } from '../ui/userErrors';
 
 /** What an action reports to its caller (keybindings ignore it; tests and other commands read it). */
@@ -179,16 +180,27 @@ export async function routeAction(ctx: CodeRouteContext, r: RouteRequest): Promi
  */
 export async function callModel(
   ctx: CodeRouteContext,
-  decision: RouteDecision,
+  routedDecision: RouteDecision,
   messages: ChatMessage[],
   title: string,
   onText: (delta: string) => void,
-): Promise<{ outcome: ChatRunResult; last: Attempt }> {
+): Promise<{ outcome: ChatRunResult; last: Attempt; decision: RouteDecision } | { refused: string }> {
   const { settings } = ctx.settings.current;
+  // The budgets first: the most the call can cost is held in the ledger until it settles.
+  const reservation = await reserveBudget(ctx, routedDecision, messages);
+  if ('refused' in reservation) {
+    ctx.log.info(`${routedDecision.task}: refused by a budget: ${reservation.refused} id=${routedDecision.requestId}`);
+    void vscode.window.showWarningMessage(reservation.refused, 'Show Spend', 'Budget Settings').then((choice) => {
+      if (choice === 'Show Spend') void vscode.commands.executeCommand('coderoute.showSpend');
+      if (choice === 'Budget Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'coderoute.budget');
+    });
+    return { refused: reservation.refused };
+  }
+  const { decision } = reservation;
   const providerIds = new Set([decision.chosen, ...decision.fallbacks].flatMap((r) => (r.deployments ?? [r]).map((d) => d.provider.id)));
   const keys = new Map(await Promise.all([...providerIds].map(async (id) => [id, await ctx.apiKeys.get(id)] as const)));
   const outcome = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+    { location: vscode.ProgressLocation.Notification, title: decision === routedDecision ? title : `${title} (stepped down to ${decision.chosen.model.id})`, cancellable: true },
     async (_progress, token) => {
       // Cancelled from the notification, or by CodeRoute: Cancel Running Requests.
       const source = new vscode.CancellationTokenSource();
@@ -215,12 +227,13 @@ export async function callModel(
       }
     },
   );
+  await reservation.settle(outcome);
   outcome.attempts.forEach((attempt) => ctx.history.record(attempt, Date.now()));
   // The user's verdict on the answer counts for the model that gave it: a fallback, when the chosen one failed.
   if (outcome.result && outcome.answeredBy && decision.estimateContext && ctx.settings.current.settings.learning.enabled) {
     ctx.learning.learner.record(decision.requestId, outcome.answeredBy.model.id, decision.estimateContext);
   }
-  return { outcome, last: outcome.attempts[outcome.attempts.length - 1] };
+  return { outcome, last: outcome.attempts[outcome.attempts.length - 1], decision };
 }
 
 /** Shows the failure of a call, if it failed, with the action that fixes it; the result to return. */

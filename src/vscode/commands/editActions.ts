@@ -90,8 +90,9 @@ export async function runEditAction(ctx: CodeRouteContext, task: EditTask, optio
     }
     if (built.trimmed.length > 0) ctx.log.info(`${task}: trimmed to fit ${model.id}'s context window: ${built.trimmed.join(', ')} id=${requestId}`);
     const called = await callModel(ctx, decision, built.messages, `CodeRoute: ${VERBS[task].doing} with ${model.id}…`, () => undefined);
+    if ('refused' in called) return { task, requestId, modelId: model.id, status: 'blocked' };
     const base: ActionResult = { task, requestId, modelId: called.last.modelId, difficulty: classification.difficulty, status: 'ok' };
-    const failed = reportFailure(ctx, decision, called, base);
+    const failed = reportFailure(ctx, called.decision, called, base);
     if (failed) return failed;
     const answer = called.outcome.result?.text ?? '';
     const extracted = extractCode(answer);
@@ -103,7 +104,7 @@ export async function runEditAction(ctx: CodeRouteContext, task: EditTask, optio
     // The lines the answer replaces: the target, or its first lines when the code had to be cut to fit.
     const replaced = built.target;
     const replacement = reindent(extracted.code, replaced.indent);
-    const footer = footerFor(called.last, decision, attemptCost(ctx, called.last)).replace(/_/g, '');
+    const footer = footerFor(called.last, called.decision, attemptCost(ctx, called.last)).replace(/_/g, '');
     const proposal = await ctx.proposals.propose({
       documentUri: editor.document.uri,
       startLine: replaced.startLine,

@@ -67,9 +67,13 @@ export async function explainSelection(ctx: CodeRouteContext, options: Pick<Rout
       preview: true,
     });
     const called = await callModel(ctx, decision, messages, `CodeRoute: explaining with ${model.id}…`, (delta) => document.append(delta));
-    document.finish(`${footerFor(called.last, decision, attemptCost(ctx, called.last))}  \n_Rate this answer with 👍 / 👎 in the title bar; **Retry with a Stronger Model** asks another model, no weaker._`);
-    const base: ExplainCommandResult = { task: 'explain', requestId, modelId: model.id, documentUri: document.uri.toString(), difficulty: classification.difficulty, status: 'ok' };
-    return reportFailure(ctx, decision, called, base) ?? base;
+    if ('refused' in called) {
+      document.finish(`_Nothing was sent: ${called.refused}_`);
+      return { task: 'explain', requestId, modelId: model.id, documentUri: document.uri.toString(), status: 'blocked' };
+    }
+    document.finish(`${footerFor(called.last, called.decision, attemptCost(ctx, called.last))}  \n_Rate this answer with 👍 / 👎 in the title bar; **Retry with a Stronger Model** asks another model, no weaker._`);
+    const base: ExplainCommandResult = { task: 'explain', requestId, modelId: called.decision.chosen.model.id, documentUri: document.uri.toString(), difficulty: classification.difficulty, status: 'ok' };
+    return reportFailure(ctx, called.decision, called, base) ?? base;
   } catch (error) {
     ctx.log.error(`explain: unexpected failure id=${requestId}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     showUserError('CodeRoute could not explain the selection.', OPEN_LOG);

@@ -3,6 +3,14 @@ import { decisionMarkdown, decisionRecord, type DecisionRecord } from '../../cor
 import type { RouteDecision } from '../../core/route/routeDecision';
 
 export const WHY_SCHEME = 'coderoute-why';
+const RECENT_DECISIONS = 50;
+
+/** A decision and when it was made (ms since the epoch). */
+export interface RecentDecision {
+  record: DecisionRecord;
+  title: string;
+  at: number;
+}
 
 /**
  * The last routing decision per editor document, and a read-only Markdown view of one
@@ -11,6 +19,8 @@ export const WHY_SCHEME = 'coderoute-why';
 export class DecisionDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly byDocument = new Map<string, { record: DecisionRecord; title: string }>();
   private latest: { record: DecisionRecord; title: string } | undefined;
+  /** The last decisions of this window, newest last, whatever their editor (the spend panel lists them). */
+  private readonly history: RecentDecision[] = [];
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
   private readonly registration: vscode.Disposable;
@@ -26,7 +36,14 @@ export class DecisionDocuments implements vscode.TextDocumentContentProvider, vs
     // Documents closed long ago need not keep their decisions.
     if (this.byDocument.size > 200) this.byDocument.delete(this.byDocument.keys().next().value as string);
     this.latest = entry;
+    this.history.push({ ...entry, at: Date.now() });
+    if (this.history.length > RECENT_DECISIONS) this.history.shift();
     this.changed.fire(this.uriFor(documentUri));
+  }
+
+  /** Up to `limit` of this window's last decisions, newest first. */
+  recent(limit = RECENT_DECISIONS): RecentDecision[] {
+    return this.history.slice(-limit).reverse();
   }
 
   /** The last decision for the document, or undefined when none was routed from it. */
