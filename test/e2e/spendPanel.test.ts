@@ -215,19 +215,20 @@ describe('spend panel in Chromium', () => {
     assert.deepEqual((await posted()).slice(-2), [{ type: 'exportCsv' }, { type: 'openLog' }]);
   });
 
-  it('renders a burst of updates once, with the last one', async () => {
+  it('renders a burst of updates at most once a frame, ending with the last one', async () => {
     await postAndWaitForRender(page, message);
     const before = await page.evaluate(() => performance.getEntriesByName('spend:render').length);
-    const later = (extra: number) => {
+    const burst = Array.from({ length: 20 }, (_, i) => {
       const m = structuredClone(message);
-      if (m.type === 'spendSummary') m.summary.today.usd += extra;
+      if (m.type === 'spendSummary') m.summary.today.usd += i + 1;
       return m;
-    };
-    await page.evaluate((ms) => ms.forEach((m) => window.postMessage(m, '*')), [later(1), later(2), later(3)]);
-    await page.waitForFunction((n) => performance.getEntriesByName('spend:render').length > n, before);
+    });
+    await page.evaluate((ms) => ms.forEach((m) => window.postMessage(m, '*')), burst);
+    await page.waitForFunction((expected) => document.querySelector('#period-today [data-field="usd"]')?.textContent === expected, usd(want.today + 20));
     await page.waitForTimeout(100);
-    assert.equal(await page.evaluate(() => performance.getEntriesByName('spend:render').length), before + 1);
-    assert.equal(await text('#period-today [data-field="usd"]'), usd(want.today + 3));
+    const renders = (await page.evaluate(() => performance.getEntriesByName('spend:render').length)) - before;
+    // Twenty messages arrive as twenty tasks; only the frames between them render.
+    assert.ok(renders >= 1 && renders < 10, `${renders} renders`);
   });
 
   it('ignores messages that do not match the protocol, and runs no inline script', async () => {

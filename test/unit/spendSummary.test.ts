@@ -268,15 +268,21 @@ describe('spend summary', () => {
   it('summarises 100,000 records well under 100 ms', () => {
     const { settled, outcomes } = generateLedger({ records: 100_000, days: 365, now: NOW });
     summarizeSpend(settled, outcomes, [], NOW); // warm up the JIT
-    const times: number[] = [];
+    const wall: number[] = [];
+    const cpu: number[] = [];
     for (let i = 0; i < 5; i++) {
       const start = performance.now();
+      const used = process.cpuUsage();
       summarizeSpend(settled, outcomes, [], NOW);
-      times.push(performance.now() - start);
+      const { user, system } = process.cpuUsage(used);
+      cpu.push((user + system) / 1000);
+      wall.push(performance.now() - start);
     }
-    times.sort((a, b) => a - b);
-    // The best of five: a loaded test machine can stall any one run; `npm run bench:spend` reports p50 and max.
-    assert.ok(times[0] < 100, `best ${times[0].toFixed(1)} ms, median ${times[2].toFixed(1)} ms`);
+    cpu.sort((a, b) => a - b);
+    wall.sort((a, b) => a - b);
+    // CPU time, which other processes on a busy test machine cannot stretch, and the best of five
+    // runs (a collection can land in any one). `npm run bench:spend` reports wall-clock p50 and max.
+    assert.ok(cpu[0] < 100, `CPU best ${cpu[0].toFixed(1)} ms, median ${cpu[2].toFixed(1)} ms; wall-clock median ${wall[2].toFixed(1)} ms`);
   });
 });
 

@@ -3,7 +3,7 @@ import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../log/logger';
 import { dayKey, elapsed, monthKey } from './periods';
-import { ledgerLineSchema, type LedgerLine, type OutcomeLine, type ReserveLine, type SettleLine } from './spendRecord';
+import { asLedgerLine, ledgerLineSchema, type LedgerLine, type OutcomeLine, type ReserveLine, type SettleLine } from './spendRecord';
 import type { BudgetStatus, SpendSource } from './spendSource';
 
 export const LEDGER_FILE = 'ledger.jsonl';
@@ -114,6 +114,8 @@ const realFs: LedgerFs = {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A reservation older than this is charged in full even if its process seems alive (a reused pid). */
 const ORPHAN_AFTER_MS = 30 * 60_000;
+/** How much of the file is read at a time when a window opens it. */
+const READ_SLICE_BYTES = 512 * 1024;
 
 /**
  * The spend ledger: one append-only file of JSON lines in the extension's global storage, shared
@@ -157,10 +159,15 @@ export class Ledger implements SpendSource {
   private writeError: string | undefined;
   private readonly listeners = new Set<() => void>();
   private readonly warningListeners = new Set<(w: BudgetWarning) => void>();
+  private readonly localListeners = new Set<(line: SettleLine) => void>();
   private readonly warned = new Set<string>();
   private lastOrphanCheck = 0;
   /** An unreadable line was set aside: rewrite the file without it before letting go of the lock. */
   private rewrite = false;
+  /** Unreadable lines met without the lock, set aside the next time it is held. */
+  private readonly unreadable: { text: string; why: string }[] = [];
+  /** The file's size after the last compaction. */
+  private compactedBytes = 0;
   /** Lines moved to quarantine by this process. */
   quarantined = 0;
 
@@ -176,6 +183,7 @@ export class Ledger implements SpendSource {
   static async open(options: LedgerOptions): Promise<Ledger> {
     const ledger = new Ledger(options);
     ledger.fs.mkdirSync(options.dir, { recursive: true });
+    await ledger.readAllInSlices();
     await ledger.locked(() => ledger.chargeOrphans(true));
     return ledger;
   }
@@ -200,6 +208,12 @@ export class Ledger implements SpendSource {
   onDidChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Calls `listener` with each record this window settles (not those read from other windows): for exporters. */
+  onDidSettleLocally(listener: (line: SettleLine) => void): () => void {
+    this.localListeners.add(listener);
+    return () => this.localListeners.delete(listener);
   }
 
   onWarning(listener: (warning: BudgetWarning) => void): () => void {
@@ -366,6 +380,10 @@ export class Ledger implements SpendSource {
       try {
         this.fs.closeSync(fd);
         this.readNew(true);
+        for (const { text, why } of this.unreadable.splice(0)) {
+          this.quarantine(text, why);
+          this.rewrite = true;
+        }
         this.retryUnwritten();
         const result = work();
         this.compactIfNeeded();
@@ -402,12 +420,30 @@ export class Ledger implements SpendSource {
   }
 
   /** Reads the lines appended since the last read; under the lock, a torn last line is quarantined and cut. */
-  private readNew(underLock: boolean): void {
+  /**
+   * Reads what is there in slices of `READ_SLICE_BYTES`, letting other work run in between: a long
+   * history is read when a window opens without stalling the extension host.
+   */
+  private async readAllInSlices(): Promise<void> {
+    for (;;) {
+      const before = this.offset;
+      const more = this.readNew(false, READ_SLICE_BYTES);
+      if (!more || this.offset === before) return;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /**
+   * Reads the lines appended since the last read (at most `maxBytes`; true when more is left).
+   * Under the lock, a torn last line is quarantined and cut and unreadable lines are set aside;
+   * without it, they wait for the next reader that holds the lock.
+   */
+  private readNew(underLock: boolean, maxBytes = Infinity): boolean {
     let fd: number;
     try {
       fd = this.fs.openSync(this.file, underLock ? 'a+' : 'r');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw error;
     }
     try {
@@ -417,8 +453,9 @@ export class Ledger implements SpendSource {
         this.reset();
         this.ino = stat.ino;
       }
-      if (stat.size === this.offset) return;
-      const length = stat.size - this.offset;
+      if (stat.size === this.offset) return false;
+      const toEnd = stat.size - this.offset;
+      const length = Math.min(toEnd, maxBytes);
       const buffer = Buffer.allocUnsafe(length);
       let read = 0;
       while (read < length) {
@@ -427,6 +464,8 @@ export class Ledger implements SpendSource {
         read += n;
       }
       const lastNewline = buffer.lastIndexOf(0x0a, read - 1);
+      // A slice that holds no whole line: read on to the end instead.
+      if (lastNewline < 0 && length < toEnd) return this.readNew(underLock);
       const complete = lastNewline + 1;
       const text = buffer.toString('utf8', 0, complete);
       let start = 0;
@@ -438,6 +477,7 @@ export class Ledger implements SpendSource {
         this.ingest(line, underLock);
       }
       this.offset += complete;
+      if (length < toEnd) return true;
       if (complete < read && underLock) {
         // Only a crash mid-write leaves bytes after the last newline (writers hold the lock).
         this.quarantine(buffer.toString('utf8', complete, read), 'an incomplete last line (a write cut short)');
@@ -447,10 +487,12 @@ export class Ledger implements SpendSource {
     } finally {
       this.fs.closeSync(fd);
     }
+    return false;
   }
 
   private reset(): void {
     this.offset = 0;
+    this.unreadable.length = 0;
     this.settledLines.length = 0;
     this.outcomeLines.length = 0;
     this.open.clear();
@@ -465,7 +507,13 @@ export class Ledger implements SpendSource {
   private ingest(text: string, underLock: boolean): void {
     let why: string;
     try {
-      const parsed = ledgerLineSchema.safeParse(JSON.parse(text));
+      const value: unknown = JSON.parse(text);
+      const line = asLedgerLine(value);
+      if (line) {
+        this.apply(line);
+        return;
+      }
+      const parsed = ledgerLineSchema.safeParse(value);
       if (parsed.success) {
         this.apply(parsed.data);
         return;
@@ -474,8 +522,11 @@ export class Ledger implements SpendSource {
     } catch (error) {
       why = `not JSON (${error instanceof Error ? error.message : String(error)})`;
     }
-    // A window reading without the lock leaves the line to the next one that holds it.
-    if (!underLock) return;
+    // A window reading without the lock leaves the line to the next moment it holds it.
+    if (!underLock) {
+      this.unreadable.push({ text, why });
+      return;
+    }
     this.quarantine(text, why);
     this.rewrite = true;
   }
@@ -536,6 +587,7 @@ export class Ledger implements SpendSource {
     }
     // Counted at once: a line waiting to be written still holds its money.
     for (const line of lines) this.apply(line);
+    for (const line of lines) if (line.type === 'settle') this.localListeners.forEach((l) => l(line));
     const settled = lines.some((l) => l.type === 'settle');
     this.listeners.forEach((l) => l());
     if (settled) this.checkThresholds();
@@ -622,7 +674,9 @@ export class Ledger implements SpendSource {
    */
   private compactIfNeeded(): void {
     const limit = this.options.compactAboveBytes ?? 32 * 1024 * 1024;
-    if ((this.offset < limit && !this.rewrite) || this.unwritten.length > 0) return;
+    // Settled records stay: compact again only once the file has grown by half since the last time.
+    const grown = this.offset >= limit && this.offset >= this.compactedBytes * 1.5;
+    if ((!grown && !this.rewrite) || this.unwritten.length > 0) return;
     this.rewrite = false;
     const keep: LedgerLine[] = [...this.open.values(), ...this.settledLines, ...this.outcomeLines].sort((a, b) => a.at - b.at);
     const temp = `${this.file}.compact-${this.owner}`;
@@ -644,6 +698,7 @@ export class Ledger implements SpendSource {
     const before = this.offset;
     this.reset();
     this.readNew(true);
+    this.compactedBytes = this.offset;
     this.options.logger?.info(`spend ledger: compacted ${before} bytes to ${this.offset}`);
   }
 

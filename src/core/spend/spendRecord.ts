@@ -71,3 +71,40 @@ export type OutcomeLine = z.infer<typeof outcomeLineSchema>;
 
 export const ledgerLineSchema = z.discriminatedUnion('type', [reserveLineSchema, settleLineSchema, releaseLineSchema, outcomeLineSchema]);
 export type LedgerLine = z.infer<typeof ledgerLineSchema>;
+
+const isText = (v: unknown): v is string => typeof v === 'string';
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isCount = (v: unknown): v is number => isNumber(v) && v >= 0 && Number.isInteger(v);
+const isUsd = (v: unknown): v is number => isNumber(v) && v >= 0;
+
+/**
+ * The ledger line a parsed JSON value is, checked by hand: the same rules as the schemas above,
+ * without their cost (a window reads every line of a long history when it opens). Undefined when
+ * the value does not pass; the schema then says why.
+ */
+export function asLedgerLine(value: unknown): LedgerLine | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  if (!isText(v.requestId) || v.requestId === '' || !isNumber(v.at)) return undefined;
+  switch (v.type) {
+    case 'settle': {
+      const ok =
+        isText(v.task) && isText(v.language) && isText(v.model) && isText(v.provider) && isCount(v.tokensIn) && isCount(v.tokensOut) &&
+        typeof v.estimated === 'boolean' && isUsd(v.usd) && (v.counterfactualUsd === undefined || isUsd(v.counterfactualUsd)) &&
+        (v.premiumRequests === undefined || isUsd(v.premiumRequests)) && isUsd(v.latencyMs) && isCount(v.attempts) && typeof v.fallbackUsed === 'boolean' &&
+        (v.status === 'ok' || v.status === 'error' || v.status === 'cancelled' || v.status === 'orphaned') &&
+        (v.tags === undefined || (Array.isArray(v.tags) && v.tags.every(isText)));
+      if (!ok) return undefined;
+      if (v.tags === undefined) v.tags = [];
+      return v as unknown as SettleLine;
+    }
+    case 'reserve':
+      return isText(v.task) && isUsd(v.usd) && Number.isInteger(v.pid) && isText(v.owner) ? (v as unknown as ReserveLine) : undefined;
+    case 'release':
+      return v as unknown as ReleaseLine;
+    case 'outcome':
+      return isText(v.kind) ? (v as unknown as OutcomeLine) : undefined;
+    default:
+      return undefined;
+  }
+}

@@ -209,8 +209,9 @@ interface KeyState {
   buckets: [Float64Array, Float64Array, Float64Array];
 }
 
-/** One model × task: its verdicts, and the task's state so a record costs one lookup per key. */
+/** One model × task: its verdicts, and both keys' states, so a record costs two lookups. */
 interface Cell {
+  model: ModelState;
   task: KeyState;
   accepted: number;
   rejected: number;
@@ -221,7 +222,11 @@ interface ModelState extends KeyState {
   cells: Map<string, Cell>;
 }
 
-/** Summarises the ledger for the spend panel. One pass over the settled lines, one over the outcomes. */
+/**
+ * Summarises the ledger for the spend panel: one pass over the outcomes, one over the settled
+ * lines (after a scan for the oldest time). Per record it allocates nothing; per key (model,
+ * task, model × task) a few small arrays.
+ */
 export function summarizeSpend(
   settled: readonly SettleLine[],
   outcomes: readonly OutcomeLine[],
@@ -230,7 +235,7 @@ export function summarizeSpend(
   options: SpendSummaryOptions = {},
 ): SpendSummary {
   const calendar = new LocalCalendar(options.utcOffsetMinutes ?? localOffset, options.weekStartsOn ?? 1);
-  const window = { ...DEFAULT_WINDOW, ...options.window };
+  const span = { ...DEFAULT_WINDOW, ...options.window };
 
   // The last verdict on a request decides (accepted, then undone, is a rejection).
   const verdicts = new Map<string, 1 | 0>();
@@ -249,9 +254,9 @@ export function summarizeSpend(
   for (let i = 0; i < settled.length; i++) if (settled[i].at < oldest) oldest = settled[i].at;
   calendar.locate(oldest);
   const first = [
-    Math.max(calendar.day, today - Math.max(1, window.day) + 1),
-    Math.max(calendar.week, thisWeek - Math.max(1, window.week) + 1),
-    Math.max(calendar.month, thisMonth - Math.max(1, window.month) + 1),
+    Math.max(calendar.day, today - Math.max(1, span.day) + 1),
+    Math.max(calendar.week, thisWeek - Math.max(1, span.week) + 1),
+    Math.max(calendar.month, thisMonth - Math.max(1, span.month) + 1),
   ] as const;
   const last = [today, thisWeek, thisMonth] as const;
   const lengths = [last[0] - first[0] + 1, last[1] - first[1] + 1, last[2] - first[2] + 1] as const;
@@ -264,21 +269,18 @@ export function summarizeSpend(
   const models = new Map<string, ModelState>();
   const tasks = new Map<string, KeyState>();
   const newKeyState = (key: string): KeyState => ({ key, usd: 0, cf: 0, requests: 0, buckets: [new Float64Array(lengths[0]), new Float64Array(lengths[1]), new Float64Array(lengths[2])] });
-  const cellOf = (modelKey: string, taskKey: string): [ModelState, Cell] => {
+  const cellOf = (modelKey: string, taskKey: string): Cell => {
     let model = models.get(modelKey);
     if (!model) models.set(modelKey, (model = { ...newKeyState(modelKey), cells: new Map() }));
     let cell = model.cells.get(taskKey);
     if (!cell) {
       let task = tasks.get(taskKey);
       if (!task) tasks.set(taskKey, (task = newKeyState(taskKey)));
-      model.cells.set(taskKey, (cell = { task, accepted: 0, rejected: 0, noSignal: 0 }));
+      model.cells.set(taskKey, (cell = { model, task, accepted: 0, rejected: 0, noSignal: 0 }));
     }
-    return [model, cell];
+    return cell;
   };
-  // The model and cell of the previous record: consecutive records are often the same kind.
-  let lastModel = '';
-  let lastTask = '';
-  let model: ModelState | undefined;
+  // The cell of the previous record: consecutive records are often the same kind.
   let cell: Cell | undefined;
 
   for (let i = 0; i < settled.length; i++) {
@@ -294,11 +296,8 @@ export function summarizeSpend(
     if (calendar.week === thisWeek) add(week, usd, cf, estimated, premium);
     if (calendar.month === thisMonth) add(month, usd, cf, estimated, premium);
 
-    if (!model || !cell || r.model !== lastModel || r.task !== lastTask) {
-      [model, cell] = cellOf(r.model, r.task);
-      lastModel = r.model;
-      lastTask = r.task;
-    }
+    if (!cell || r.model !== cell.model.key || r.task !== cell.task.key) cell = cellOf(r.model, r.task);
+    const model = cell.model;
     const task = cell.task;
     model.usd += usd;
     model.cf += cf;

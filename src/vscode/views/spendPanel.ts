@@ -69,7 +69,13 @@ export class SpendPanel implements vscode.Disposable {
     panel.webview.html = this.html(panel.webview);
     panel.webview.onDidReceiveMessage((raw) => this.receive(raw), this, this.disposables);
     // A hidden webview is torn down; it says `ready` again when shown.
-    panel.onDidChangeViewState(() => panel.visible || (this.ready = false), this, this.disposables);
+    panel.onDidChangeViewState(
+      () => {
+        if (!panel.visible) this.ready = false;
+      },
+      this,
+      this.disposables,
+    );
     panel.onDidDispose(() => (this.panel = undefined), this, this.disposables);
   }
 

@@ -124,9 +124,11 @@ function renderSavings(summary: Summary): void {
   const card = byId('savings');
   const { all, month } = summary;
   card.querySelector('[data-field="usd"]')!.textContent = usd(all.savedUsd);
-  const share = all.counterfactualUsd > 0 ? all.savedUsd / all.counterfactualUsd : 0;
+  const share = all.counterfactualUsd > 0 ? Math.abs(all.savedUsd) / all.counterfactualUsd : 0;
   card.querySelector('[data-field="detail"]')!.textContent =
-    `${percent(share)} less than always the strongest model of each chain (${usd(all.counterfactualUsd)}) · this month ${usd(month.savedUsd)}`;
+    all.requests === 0
+      ? 'Against always the strongest model of each chain.'
+      : `${percent(share)} ${all.savedUsd < 0 ? 'more' : 'less'} than always the strongest model of each chain (${usd(all.counterfactualUsd)}) · this month ${usd(month.savedUsd)}`;
 }
 
 // ---- Budgets ----
@@ -299,14 +301,17 @@ function renderAcceptance(summary: Summary): void {
   );
 }
 
-function renderDecisions(decisions: SpendSummaryMessage['decisions']): void {
+function renderDecisions(decisions: SpendSummaryMessage['decisions'], now: number): void {
+  const today = new Date(now).toDateString();
   byId('decisions-empty').hidden = decisions.length > 0;
   byId('decisions').hidden = decisions.length === 0;
   byId('decisions').querySelector('tbody')!.replaceChildren(
     ...decisions.map((d) => {
       const row = el('tr');
       row.dataset.requestId = d.requestId;
-      row.append(th(new Date(d.at).toLocaleTimeString(), 'row'), el('td', d.task), el('td', d.model), el('td', d.reason, 'why'));
+      const at = new Date(d.at);
+      const when = at.toDateString() === today ? at.toLocaleTimeString() : at.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+      row.append(th(when, 'row'), el('td', d.task), el('td', d.model), el('td', d.reason, 'why'));
       return row;
     }),
   );
@@ -396,7 +401,7 @@ function render(): void {
   renderSavings(summary);
   renderBudgets(summary.budgets);
   renderAcceptance(summary);
-  renderDecisions(message.decisions);
+  renderDecisions(message.decisions, summary.now);
   renderPicks(message.picks);
   renderFootnote(summary);
 
