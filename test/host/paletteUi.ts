@@ -11,7 +11,8 @@ import { REPO_ROOT } from './testResults';
  * `npm run test:ui`: CodeRoute: Explain Selection driven the way a person does it, through the
  * workbench UI of a real VS Code (code-server) in headless Chromium: open a file with Quick Open,
  * select lines, run the command from the command palette, and wait for the explanation beside
- * the code. The result is saved as the README's screenshot.
+ * the code; then the spend item in the status bar and its tooltip. Both are saved as the README's
+ * screenshots.
  */
 
 const STEP_MS = 60_000;
@@ -19,9 +20,9 @@ const STEP_MS = 60_000;
  * The screenshot goes to out/ on every run (so `npm test` leaves the tree clean); with
  * `--update-readme` (npm run screenshot) it replaces the README's picture.
  */
-const SCREENSHOT = process.argv.includes('--update-readme')
-  ? path.join(REPO_ROOT, 'media', 'screenshots', 'explain.png')
-  : path.join(REPO_ROOT, 'out', 'screenshots', 'explain.png');
+const SHOTS = process.argv.includes('--update-readme') ? path.join(REPO_ROOT, 'media', 'screenshots') : path.join(REPO_ROOT, 'out', 'screenshots');
+const SCREENSHOT = path.join(SHOTS, 'explain.png');
+const STATUS_SCREENSHOT = path.join(SHOTS, 'status-bar.png');
 const MAX_SCREENSHOT_BYTES = 300 * 1024;
 const MODEL = 'mock-small';
 const PROVIDER = 'mock';
@@ -42,7 +43,8 @@ const EXPLANATION = [
 function userSettings(mock: MockLlmServer): Record<string, unknown> {
   return {
     'coderoute.providers': [{ id: PROVIDER, kind: 'openai', baseUrl: mock.baseUrl, auth: 'none' }],
-    'coderoute.models': [{ id: MODEL, provider: PROVIDER, name: MODEL, tags: ['cheap'] }],
+    'coderoute.models': [{ id: MODEL, provider: PROVIDER, name: MODEL, tags: ['cheap'], price: { inputPerMTok: 0.4, outputPerMTok: 1.6 } }],
+    'coderoute.budget.dailyUsd': 2,
     'coderoute.tasks.explain': MODEL,
     'coderoute.routing.mode': 'task',
     'security.workspace.trust.enabled': false,
@@ -113,6 +115,36 @@ async function explainThroughPalette(page: Page, server: RunningCodeServer, work
   await page.mouse.move(0, 0);
 }
 
+/**
+ * The spend item in the status bar after the request settled: today's dollars against the daily
+ * budget and the cheap share; hovering shows the breakdown. Saves a picture of the corner.
+ */
+async function checkStatusBar(page: Page): Promise<void> {
+  const item = page.locator('.statusbar-item[aria-label^="CodeRoute spend today"]').first();
+  await item.waitFor({ state: 'visible', timeout: STEP_MS });
+  const deadline = Date.now() + STEP_MS;
+  let text = '';
+  while (Date.now() < deadline) {
+    text = (await item.innerText()).trim();
+    if (/\$0\.\d+ \/ \$2\.00 · 100% cheap/.test(text)) break;
+    await page.waitForTimeout(200);
+  }
+  if (!/\$0\.\d+ \/ \$2\.00 · 100% cheap/.test(text)) throw new Error(`the status bar should show today's spend against the $2 budget and 100% cheap; it shows "${text}"`);
+  await item.hover();
+  const hover = page.locator('.monaco-hover').filter({ hasText: 'CodeRoute spend today' }).first();
+  await hover.waitFor({ state: 'visible', timeout: STEP_MS });
+  const tip = await hover.innerText();
+  if (!tip.includes(MODEL) || !tip.includes('explain')) throw new Error(`the tooltip should break today's spend down by task and model; it shows:\n${tip}`);
+  const itemBox = await item.boundingBox();
+  const hoverBox = await hover.boundingBox();
+  if (!itemBox || !hoverBox) throw new Error('the status bar item or its tooltip has no box');
+  const x = Math.max(0, Math.min(itemBox.x, hoverBox.x) - 16);
+  const y = Math.max(0, hoverBox.y - 16);
+  const right = Math.min(1280, Math.max(itemBox.x + itemBox.width, hoverBox.x + hoverBox.width) + 16);
+  await page.screenshot({ path: STATUS_SCREENSHOT, clip: { x, y, width: right - x, height: Math.min(800, itemBox.y + itemBox.height) - y } });
+  console.log(`[ui] ✔ the status bar shows "${text}" with the breakdown on hover; screenshot: ${path.relative(REPO_ROOT, STATUS_SCREENSHOT)}`);
+}
+
 async function main(): Promise<number> {
   if (!statSync(path.join(REPO_ROOT, 'dist', 'extension.js'), { throwIfNoEntry: false })) {
     throw new Error('build first: npm run build && npm run build:tests');
@@ -145,6 +177,7 @@ async function main(): Promise<number> {
           if (size > MAX_SCREENSHOT_BYTES) throw new Error(`the screenshot is ${Math.round(size / 1024)} KiB; keep it under ${MAX_SCREENSHOT_BYTES / 1024} KiB`);
           console.log(`[ui] ✔ "${COMMAND}" from the command palette showed the explanation from ${MODEL}`);
           console.log(`[ui] screenshot: ${path.relative(REPO_ROOT, SCREENSHOT)} (${Math.round(size / 1024)} KiB)`);
+          await checkStatusBar(page);
           passed = true;
         } catch (error) {
           const failure = path.join(runDir, 'failure.png');

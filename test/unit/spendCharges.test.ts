@@ -82,7 +82,7 @@ describe('spend status bar text', () => {
     const view = statusView(today, [budget(0.21)], [0.5, 0.75, 0.9]);
     assert.equal(view.text, '$(graph) $0.42 / $2.00 · 83% cheap');
     assert.equal(view.severity, 'normal');
-    assert.match(view.tooltip, /\| debug \| \$0\.300 \|/);
+    assert.match(view.tooltip, /\| debug \| \$0\.30 \|/);
     assert.match(view.tooltip, /\| small\\_\\\[1\\\] \|/, 'model names are escaped, not markdown');
     assert.match(view.tooltip, /\[Show Spend\]\(command:coderoute\.showSpend\)/);
     assert.match(view.accessibility, /83 percent of requests to cheap models/);

@@ -1,4 +1,3 @@
-import { formatUsd } from '../route/pricing';
 import type { BudgetStatus } from './spendSource';
 
 export interface TodaySpend {
@@ -37,7 +36,7 @@ function rows(map: ReadonlyMap<string, number>, limit: number): string[] {
   return [...map.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, limit)
-    .map(([name, usd]) => `| ${mdEscape(name)} | ${formatUsd(usd)} |`);
+    .map(([name, usd]) => `| ${mdEscape(name)} | ${statusUsd(usd)} |`);
 }
 
 /**
@@ -59,12 +58,12 @@ export function statusView(today: TodaySpend, budgets: readonly BudgetStatus[], 
   if (problem) lines.push(`$(error) ${mdEscape(problem)}`, '');
   if (budgets.length > 0) {
     lines.push('| budget | used | limit |', '|---|---:|---:|');
-    for (const b of budgets) lines.push(`| ${mdEscape(b.label)} | ${formatUsd(b.spentUsd + b.reservedUsd)} (${Math.round(b.share * 100)}%) | ${formatUsd(b.limitUsd)} |`);
+    for (const b of budgets) lines.push(`| ${mdEscape(b.label)} | ${statusUsd(b.spentUsd + b.reservedUsd)} (${Math.round(b.share * 100)}%) | ${statusUsd(b.limitUsd)} |`);
     lines.push('');
   }
   if (today.byTask.size > 0) lines.push('| task | today |', '|---|---:|', ...rows(today.byTask, 6), '');
   if (today.byModel.size > 0) lines.push('| model | today |', '|---|---:|', ...rows(today.byModel, 6), '');
   lines.push('[Show Spend](command:coderoute.showSpend) · [Export CSV](command:coderoute.exportSpend) · [Requests](command:coderoute.showRequests)');
-  const accessibility = `CodeRoute spend today ${spent}${daily ? ` of a ${formatUsd(daily.limitUsd)} daily budget` : ''}${cheapShare === undefined ? '' : `, ${cheapShare} percent of requests to cheap models`}`;
+  const accessibility = `CodeRoute spend today ${spent}${daily ? ` of a ${statusUsd(daily.limitUsd)} daily budget` : ''}${cheapShare === undefined ? '' : `, ${cheapShare} percent of requests to cheap models`}`;
   return { text, severity, tooltip: lines.join('\n'), accessibility };
 }
