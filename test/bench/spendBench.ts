@@ -1,3 +1,4 @@
+import { ledgerRows } from './ledgerBench';
 import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { summarizeSpend } from '../../src/core/spend/spendSummary';
@@ -87,7 +88,10 @@ export async function panelRows(): Promise<string[]> {
 // ---- Report ----
 
 /** The sections in the order they print. Add a section as [title, function returning its lines]. */
-const SECTIONS: [string, () => Promise<string[]>][] = [['spend panel', panelRows]];
+const SECTIONS: [string, () => Promise<string[]>][] = [
+  ['spend ledger', ledgerRows],
+  ['spend panel', panelRows],
+];
 
 async function main(): Promise<void> {
   // Wall-clock figures stretch on a shared machine: say how busy this one was.

@@ -288,7 +288,9 @@ export class Ledger implements SpendSource {
 
   /** Reads what other windows appended (without waiting for the lock); views call this before showing. */
   refresh(): void {
+    const before = this.offset;
     this.readNew(false);
+    if (this.offset !== before) this.listeners.forEach((l) => l());
   }
 
   /** Where every budget that applies stands (all of them without a task). */

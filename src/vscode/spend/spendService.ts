@@ -126,9 +126,8 @@ export class SpendService implements vscode.Disposable {
         if (this.refreshTimer) return;
         this.refreshTimer = setTimeout(() => {
           this.refreshTimer = undefined;
-          const before = this.ledger?.settled().length;
+          // New lines from another window notify the ledger's listeners (this item, the panel).
           this.ledger?.refresh();
-          if (this.ledger?.settled().length !== before) this.update();
         }, 250);
       });
     } catch (error) {
