@@ -131,6 +131,19 @@ describe('spend ledger', () => {
     );
   });
 
+  it('breaks a lock left by a window that died, even one that died before writing its line', async () => {
+    const ledger = await Ledger.open({ dir, limits: limits(), lockTimeoutMs: 20_000 });
+    const lock = path.join(dir, 'ledger.lock');
+    writeFileSync(lock, '');
+    const old = new Date(Date.now() - 60_000);
+    nodeFs.utimesSync(lock, old, old);
+    assert.equal((await ledger.reserve({ requestId: 'a', task: 'debug', usd: 0.1 })).ok, true);
+    writeFileSync(lock, `999999 dead-owner ${Date.now()}\n`);
+    const dead = await Ledger.open({ dir, limits: limits(), isAlive: (p) => p !== 999999 });
+    assert.equal((await dead.reserve({ requestId: 'b', task: 'debug', usd: 0.1 })).ok, true);
+    assert.ok(!existsSync(lock), 'the lock is let go after each operation');
+  });
+
   it('charges in full the reservations of a window that died, when the next one opens the ledger', async () => {
     const first = await Ledger.open({ dir, limits: limits(), pid: 4242, isAlive: () => true });
     await first.reserve({ requestId: 'lost', task: 'generate', usd: 0.37 });

@@ -39,7 +39,7 @@ export interface LedgerFs {
   unlinkSync: typeof nodeFs.unlinkSync;
   readFileSync: (file: string, encoding: 'utf8') => string;
   mkdirSync: (dir: string, options: { recursive: true }) => unknown;
-  statSync: (file: string) => { ino: number; size: number };
+  statSync: (file: string) => { ino: number; size: number; mtimeMs?: number };
 }
 
 export interface LedgerOptions {
@@ -409,7 +409,16 @@ export class Ledger implements SpendSource {
       return;
     }
     const [pid, , at] = text.trim().split(' ');
-    const age = Date.now() - Number(at);
+    let stamped = Number(at);
+    if (!Number.isFinite(stamped)) {
+      // A lock whose owner died before writing its line: its age is the file's.
+      try {
+        stamped = this.fs.statSync(lock).mtimeMs ?? Date.now();
+      } catch {
+        return;
+      }
+    }
+    const age = Date.now() - stamped;
     // A lock file still being written has no time yet: give it a moment.
     if ((Number(pid) > 0 && !this.isAlive(Number(pid)) && Number(pid) !== this.pid) || age > 10_000) {
       try {
