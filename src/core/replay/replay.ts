@@ -262,33 +262,27 @@ function drawSeed(matrix: OutcomeMatrix, tasks: string[], models: string[], rand
 
 type CostOf = (task: string, model: string) => number;
 
-function runChain(data: SeedData, chain: readonly string[], costOf: CostOf): Tally {
-  const tally: Tally = { quality: 0, cost: 0, calls: 0 };
-  for (const task of data.order) {
-    for (const model of chain) {
-      tally.cost += costOf(task, model);
-      tally.calls++;
-      if (data.accepted.get(task)?.get(model)) {
-        tally.quality++;
-        break;
-      }
+/** Tries `chain` on one task, stopping at the first accepted answer; adds what it did to `tally`. */
+function tryChain(data: SeedData, task: string, chain: readonly string[], costOf: CostOf, tally: Tally): void {
+  for (const model of chain) {
+    tally.cost += costOf(task, model);
+    tally.calls++;
+    if (data.accepted.get(task)?.get(model)) {
+      tally.quality++;
+      return;
     }
   }
+}
+
+function runChain(data: SeedData, chain: readonly string[], costOf: CostOf): Tally {
+  const tally: Tally = { quality: 0, cost: 0, calls: 0 };
+  for (const task of data.order) tryChain(data, task, chain, costOf, tally);
   return tally;
 }
 
 function runRandom(data: SeedData, pool: string[], maxAttempts: number, costOf: CostOf, random: Random): Tally {
   const tally: Tally = { quality: 0, cost: 0, calls: 0 };
-  for (const task of data.order) {
-    for (const model of shuffled(pool, random).slice(0, maxAttempts)) {
-      tally.cost += costOf(task, model);
-      tally.calls++;
-      if (data.accepted.get(task)?.get(model)) {
-        tally.quality++;
-        break;
-      }
-    }
-  }
+  for (const task of data.order) tryChain(data, task, shuffled(pool, random).slice(0, maxAttempts), costOf, tally);
   return tally;
 }
 

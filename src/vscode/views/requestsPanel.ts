@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { createCodeRoutePanel } from './webviewPanel';
 import type { AttemptHistory } from '../../core/actions/attemptHistory';
 import { fromWebviewSchema, toWebviewSchema, type ToWebview } from '../../webview/protocol';
 import { requestsPanelPage } from '../../webview/requestsPanel/page';
@@ -26,11 +27,7 @@ export class RequestsPanel implements vscode.Disposable {
       this.panel.reveal();
       return;
     }
-    const roots = [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(this.extensionUri, 'media')];
-    const panel = vscode.window.createWebviewPanel('coderoute.requests', 'CodeRoute Requests', vscode.ViewColumn.Active, {
-      enableScripts: true,
-      localResourceRoots: roots,
-    });
+    const panel = createCodeRoutePanel(this.extensionUri, 'coderoute.requests', 'CodeRoute Requests');
     this.panel = panel;
     this.ready = false;
     panel.webview.html = this.html(panel.webview);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { createCodeRoutePanel } from './webviewPanel';
 import type { LearningState } from '../../core/learn/learner';
 import type { Logger } from '../../core/log/logger';
 import { learnedPicks } from '../../core/spend/learnedPicks';
@@ -59,11 +60,7 @@ export class SpendPanel implements vscode.Disposable {
       return;
     }
     // Only the folders the page loads from: the bundle with uPlot's and the codicons' files, and the stylesheet.
-    const roots = [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(this.extensionUri, 'media')];
-    const panel = vscode.window.createWebviewPanel('coderoute.spend', 'CodeRoute Spend', vscode.ViewColumn.Active, {
-      enableScripts: true,
-      localResourceRoots: roots,
-    });
+    const panel = createCodeRoutePanel(this.extensionUri, 'coderoute.spend', 'CodeRoute Spend');
     this.panel = panel;
     this.ready = false;
     panel.webview.html = this.html(panel.webview);
