@@ -87,11 +87,14 @@ export function emptyBlockByText(window: TextWindow, cursorLine: number, unitHea
   return CLOSING_TOKENS.has(firstToken) || next.trim().startsWith('}') || indentWidth(next) <= indentWidth(header);
 }
 
-/** Quote-aware scan of a line: is `column` inside a string, or after a line-comment marker? */
-export function scanLine(line: string, column: number, languageId: string): { inString: boolean; inComment: boolean } {
+/**
+ * Walks the first `limit` characters of a line the way a tokenizer would, quote-aware: `code`
+ * receives each character outside string literals, and the walk stops at a line-comment marker.
+ */
+function walkLine(line: string, limit: number, languageId: string, code?: (ch: string) => void): { inString: boolean; inComment: boolean } {
   const markers = lineCommentMarkers(languageId);
   let quote: string | undefined;
-  for (let i = 0; i < Math.min(column, line.length); i++) {
+  for (let i = 0; i < Math.min(limit, line.length); i++) {
     const ch = line[i];
     if (quote) {
       if (ch === '\\') i++;
@@ -103,8 +106,21 @@ export function scanLine(line: string, column: number, languageId: string): { in
       continue;
     }
     if (markers.some((m) => line.startsWith(m, i))) return { inString: false, inComment: true };
+    code?.(ch);
   }
   return { inString: quote !== undefined, inComment: false };
+}
+
+/** Quote-aware scan of a line: is `column` inside a string, or after a line-comment marker? */
+export function scanLine(line: string, column: number, languageId: string): { inString: boolean; inComment: boolean } {
+  return walkLine(line, column, languageId);
+}
+
+/** A line's code without its string literals and its trailing comment, for counting brackets. */
+export function codeOfLine(line: string, languageId: string): string {
+  let out = '';
+  walkLine(line, line.length, languageId, (ch) => (out += ch));
+  return out;
 }
 
 /** Whether `offset` is inside a C-style block comment in the window (text-only path). */
