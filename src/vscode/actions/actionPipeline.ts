@@ -187,7 +187,10 @@ export async function callModel(
 ): Promise<{ outcome: ChatRunResult; last: Attempt; decision: RouteDecision } | { refused: string }> {
   const { settings } = ctx.settings.current;
   // The budgets first: the most the call can cost is held in the ledger until it settles.
-  const reservation = await reserveBudget(ctx, routedDecision, messages);
+  const reservation = await reserveBudget(ctx, routedDecision, messages).catch((error: unknown) => ({
+    // A ledger that cannot be read or locked: nothing may be sent unaccounted.
+    refused: `CodeRoute could not check the budgets (${error instanceof Error ? error.message : String(error)}); nothing was sent.`,
+  }));
   if ('refused' in reservation) {
     ctx.log.info(`${routedDecision.task}: refused by a budget: ${reservation.refused} id=${routedDecision.requestId}`);
     void vscode.window.showWarningMessage(reservation.refused, 'Show Spend', 'Budget Settings').then((choice) => {
