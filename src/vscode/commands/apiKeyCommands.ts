@@ -32,16 +32,19 @@ export async function setApiKey(ctx: CodeRouteContext, providerId?: unknown, key
     void vscode.window.showErrorMessage(`There is no provider "${id}" in coderoute.providers.`);
     return false;
   }
-  let value = typeof key === 'string' ? key : undefined;
-  if (value === undefined) {
-    value = await vscode.window.showInputBox({
-      title: `CodeRoute: API key for ${id}`,
-      prompt: 'Stored in VS Code secret storage (your OS keychain), never in settings files.',
-      password: true,
-      ignoreFocusOut: true,
-      validateInput: validateApiKey,
-    });
-  }
+  return storeSecret(ctx, id, key, {
+    title: `CodeRoute: API key for ${id}`,
+    prompt: 'Stored in VS Code secret storage (your OS keychain), never in settings files.',
+    what: `API key for ${id}`,
+  });
+}
+
+/**
+ * Stores a secret under `id` in SecretStorage: `given` when a caller passed one, else what the
+ * user types in a password box; refuses a value that is not a plausible key, saying why.
+ */
+export async function storeSecret(ctx: CodeRouteContext, id: string, given: unknown, ask: { title: string; prompt: string; what: string }): Promise<boolean> {
+  const value = typeof given === 'string' ? given : await vscode.window.showInputBox({ title: ask.title, prompt: ask.prompt, password: true, ignoreFocusOut: true, validateInput: validateApiKey });
   if (value === undefined) return false;
   const problem = validateApiKey(value);
   if (problem) {
@@ -49,8 +52,8 @@ export async function setApiKey(ctx: CodeRouteContext, providerId?: unknown, key
     return false;
   }
   await ctx.apiKeys.set(id, value.trim());
-  ctx.log.info(`api key for ${id} stored`);
-  void vscode.window.showInformationMessage(`API key for ${id} saved in secret storage.`);
+  ctx.log.info(`${ask.what} stored`);
+  void vscode.window.showInformationMessage(`${ask.what} saved in secret storage.`);
   return true;
 }
 

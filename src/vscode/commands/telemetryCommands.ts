@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { CodeRouteContext } from '../coderouteContext';
-import { validateApiKey } from '../secrets/apiKeyStore';
+import { storeSecret } from './apiKeyCommands';
 import { OTLP_TOKEN_ID } from '../telemetry/otlpTelemetry';
 
 /**
@@ -8,27 +8,12 @@ import { OTLP_TOKEN_ID } from '../telemetry/otlpTelemetry';
  * settings) and is sent to the collector as `Authorization: Bearer <token>`. `token` may be passed
  * by a caller (a script, a test); otherwise the user is asked.
  */
-export async function setOtlpToken(ctx: CodeRouteContext, token?: unknown): Promise<boolean> {
-  let value = typeof token === 'string' ? token : undefined;
-  if (value === undefined) {
-    value = await vscode.window.showInputBox({
-      title: 'CodeRoute: OpenTelemetry collector token',
-      prompt: 'Sent as "Authorization: Bearer <token>" to coderoute.telemetry.otlpEndpoint. Stored in VS Code secret storage (your OS keychain), never in settings files.',
-      password: true,
-      ignoreFocusOut: true,
-      validateInput: validateApiKey,
-    });
-  }
-  if (value === undefined) return false;
-  const problem = validateApiKey(value);
-  if (problem) {
-    void vscode.window.showErrorMessage(problem);
-    return false;
-  }
-  await ctx.apiKeys.set(OTLP_TOKEN_ID, value.trim());
-  ctx.log.info('telemetry: collector token stored');
-  void vscode.window.showInformationMessage('OpenTelemetry collector token saved in secret storage.');
-  return true;
+export function setOtlpToken(ctx: CodeRouteContext, token?: unknown): Promise<boolean> {
+  return storeSecret(ctx, OTLP_TOKEN_ID, token, {
+    title: 'CodeRoute: OpenTelemetry collector token',
+    prompt: 'Sent as "Authorization: Bearer <token>" to coderoute.telemetry.otlpEndpoint. Stored in VS Code secret storage (your OS keychain), never in settings files.',
+    what: 'OpenTelemetry collector token',
+  });
 }
 
 /** CodeRoute: Clear OpenTelemetry Collector Token. */
