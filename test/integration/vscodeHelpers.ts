@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import type { ExplainCommandResult } from '../../src/vscode/commands/explainSelection';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -61,4 +62,11 @@ export function userSettings(keys: readonly string[]): { set(key: string, value:
       for (const [key, value] of saved) await config().update(key, value, vscode.ConfigurationTarget.Global);
     },
   };
+}
+
+/** Explain Selection on one line of the sample workspace's greeter: the same kind of request every time. */
+export async function explainGreeterLine(): Promise<ExplainCommandResult> {
+  const editor = await openFixture('src/greeter.ts');
+  select(editor, 'const out: string[] = [];');
+  return vscode.commands.executeCommand<ExplainCommandResult>('coderoute.explainSelection');
 }

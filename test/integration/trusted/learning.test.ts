@@ -9,7 +9,7 @@ import type { ActionResult } from '../../../src/vscode/actions/actionPipeline';
 import type { ExplainCommandResult } from '../../../src/vscode/commands/explainSelection';
 import type { LearningStateReport } from '../../../src/vscode/commands/learningCommands';
 import { MockLlmServer } from '../../mock/mockLlmServer';
-import { eventually, openFixture, select, sleep, userSettings, workspaceRoot } from '../vscodeHelpers';
+import { eventually, explainGreeterLine, openFixture, sleep, userSettings, workspaceRoot } from '../vscodeHelpers';
 
 const KEYS = ['providers', 'models', 'routing.mode', 'routing.priceWeight', 'learning.enabled', 'learning.explore', 'learning.shareAcrossWorkspaces'] as const;
 
@@ -52,9 +52,7 @@ describe('Learning from accept / reject', () => {
 
   /** Explains the same line of TypeScript: the same kind of request each time. */
   const explain = async () => {
-    const editor = await openFixture('src/greeter.ts');
-    select(editor, 'const out: string[] = [];');
-    const result = await vscode.commands.executeCommand<ExplainCommandResult>('coderoute.explainSelection');
+    const result = await explainGreeterLine();
     assert.equal(result.status, 'ok', JSON.stringify(result));
     return result;
   };

@@ -2,9 +2,8 @@ import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { BudgetStatus } from '../../../src/core/spend/spendSource';
-import type { ExplainCommandResult } from '../../../src/vscode/commands/explainSelection';
 import { MockLlmServer } from '../../mock/mockLlmServer';
-import { openFixture, select, sleep, userSettings } from '../vscodeHelpers';
+import { explainGreeterLine, sleep, userSettings } from '../vscodeHelpers';
 
 const KEYS = ['providers', 'models', 'tasks.explain', 'routing.mode', 'budget.dailyUsd', 'budget.onLimit', 'request.maxOutputTokens'] as const;
 
@@ -44,11 +43,7 @@ describe('Spend: the ledger, budgets and the status bar in a real VS Code', () =
     await server.close();
   });
 
-  const explain = async () => {
-    const editor = await openFixture('src/greeter.ts');
-    select(editor, 'const out: string[] = [];');
-    return vscode.commands.executeCommand<ExplainCommandResult>('coderoute.explainSelection');
-  };
+  const explain = explainGreeterLine;
 
   it('settles each request in the ledger and shows today’s spend and the cheap share in the status bar', async () => {
     await settings.set('budget.dailyUsd', 50);

@@ -1,11 +1,10 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { DecisionRecord } from '../../../src/core/route/decisionRecord';
-import type { ExplainCommandResult } from '../../../src/vscode/commands/explainSelection';
 import type { RepoPolicyStatus } from '../../../src/vscode/policy/repoPolicy';
 import { MockLlmServer } from '../../mock/mockLlmServer';
 import { removePolicy, stateWhere, writePolicy } from '../repoPolicyFile';
-import { eventually, openFixture, select, userSettings } from '../vscodeHelpers';
+import { eventually, explainGreeterLine, openFixture, userSettings } from '../vscodeHelpers';
 
 const KEYS = ['providers', 'models', 'tasks.explain', 'routing.mode'] as const;
 
@@ -32,11 +31,7 @@ describe('Why This Model? and a workspace policy changing a decision', () => {
     await server.close();
   });
 
-  const explain = async () => {
-    const editor = await openFixture('src/greeter.ts');
-    select(editor, 'const out: string[] = [];');
-    return vscode.commands.executeCommand<ExplainCommandResult>('coderoute.explainSelection');
-  };
+  const explain = explainGreeterLine;
   const why = async () => {
     // "Why This Model?" answers for the active editor: the code, not the explanation beside it.
     await openFixture('src/greeter.ts');
