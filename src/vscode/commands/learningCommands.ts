@@ -1,8 +1,7 @@
-import * as os from 'node:os';
 import * as vscode from 'vscode';
 import type { LearningState } from '../../core/learn/learner';
 import type { CodeRouteContext } from '../coderouteContext';
-import { OPEN_LOG, showUserError } from '../ui/userErrors';
+import { exportToFile } from '../ui/exportFile';
 
 export const EXPORT_FILE_NAME = 'coderoute-learning.json';
 
@@ -34,29 +33,15 @@ export async function resetLearning(ctx: CodeRouteContext, options?: unknown): P
  * file the user picks, or to `target` when a script passes one. The file written, or undefined.
  */
 export async function exportLearning(ctx: CodeRouteContext, target?: unknown): Promise<vscode.Uri | undefined> {
-  const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
-  const uri =
-    target instanceof vscode.Uri
-      ? target
-      : await vscode.window.showSaveDialog({
-          title: 'CodeRoute: Export Learning State',
-          defaultUri: vscode.Uri.joinPath(folder, EXPORT_FILE_NAME),
-          filters: { JSON: ['json'] },
-          saveLabel: 'Export',
-        });
-  if (!uri) return undefined;
-  const learner = await ctx.learning.ready();
-  try {
-    await vscode.workspace.fs.writeFile(uri, Buffer.from(`${JSON.stringify(learner.toJSON(), null, 2)}\n`, 'utf8'));
-  } catch (error) {
-    ctx.log.error(`learning: export to ${uri.toString()} failed: ${error instanceof Error ? error.message : String(error)}`);
-    showUserError('CodeRoute could not export the learning state.', OPEN_LOG);
-    return undefined;
-  }
-  const shown = uri.scheme === 'file' ? uri.fsPath : uri.toString();
-  ctx.log.info(`learning: exported to ${shown}`);
-  void vscode.window.showInformationMessage(`Learning state exported to ${shown}.`);
-  return uri;
+  return exportToFile({
+    target,
+    title: 'CodeRoute: Export Learning State',
+    defaultName: EXPORT_FILE_NAME,
+    filters: { JSON: ['json'] },
+    what: 'the learning state',
+    content: async () => `${JSON.stringify((await ctx.learning.ready()).toJSON(), null, 2)}\n`,
+    log: ctx.log,
+  });
 }
 
 /** What the hidden `coderoute.learningState` command answers (tests and scripts). */

@@ -1,6 +1,6 @@
-import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { spendCsv, spendCsvFileName } from '../../core/spend/csvExport';
+import { exportToFile } from '../ui/exportFile';
 import type { SpendSource } from '../../core/spend/spendSource';
 import type { CodeRouteContext } from '../coderouteContext';
 import { OPEN_LOG, showUserError } from '../ui/userErrors';
@@ -14,33 +14,22 @@ export type ExportableSpend = SpendSource & { refresh?(): void };
  * The file written, or undefined when cancelled or failed.
  */
 export async function exportSpend(ctx: CodeRouteContext, source: ExportableSpend, target?: unknown): Promise<vscode.Uri | undefined> {
-  const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
-  const uri =
-    target instanceof vscode.Uri
-      ? target
-      : await vscode.window.showSaveDialog({
-          title: 'CodeRoute: Export Spend (CSV)',
-          defaultUri: vscode.Uri.joinPath(folder, spendCsvFileName(new Date())),
-          filters: { CSV: ['csv'] },
-          saveLabel: 'Export',
-        });
-  if (!uri) return undefined;
-  source.refresh?.();
-  const settled = source.settled();
-  try {
-    await vscode.workspace.fs.writeFile(uri, Buffer.from(spendCsv(settled, source.outcomes()), 'utf8'));
-  } catch (error) {
-    ctx.log.error(`spend: export to ${uri.toString()} failed: ${error instanceof Error ? error.message : String(error)}`);
-    showUserError('CodeRoute could not export the spend.', OPEN_LOG);
-    return undefined;
-  }
-  const shown = uri.scheme === 'file' ? uri.fsPath : uri.toString();
-  ctx.log.info(`spend: exported ${settled.length} request(s) to ${shown}`);
-  // Not awaited: the command is done when the file is written, whether or not the user clicks.
-  void vscode.window.showInformationMessage(`Spend exported: ${settled.length} request(s) to ${shown}.`, 'Open').then((choice) => {
-    if (choice === 'Open') void vscode.commands.executeCommand('vscode.open', uri);
+  let count = 0;
+  return exportToFile({
+    target,
+    title: 'CodeRoute: Export Spend (CSV)',
+    defaultName: spendCsvFileName(new Date()),
+    filters: { CSV: ['csv'] },
+    what: 'the spend',
+    content: () => {
+      source.refresh?.();
+      const settled = source.settled();
+      count = settled.length;
+      return spendCsv(settled, source.outcomes());
+    },
+    detail: () => `${count} request(s)`,
+    log: ctx.log,
   });
-  return uri;
 }
 
 /**
