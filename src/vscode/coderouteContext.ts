@@ -34,6 +34,7 @@ import { ExplainDocumentProvider } from './views/explainDocuments';
 import { RequestsPanel } from './views/requestsPanel';
 import { SpendPanel } from './views/spendPanel';
 import { OPEN_LOG, showUserError } from './ui/userErrors';
+import { InlineCompletions } from './complete/inlineCompletions';
 
 /**
  * Everything the extension holds while active, built once in `activate` and disposed as one.
@@ -67,6 +68,8 @@ export class CodeRouteContext implements vscode.Disposable {
   readonly spend: SpendService;
   /** The one edit waiting for Accept or Discard, shown as a diff. */
   readonly proposals: ProposalController;
+  /** Inline completions (ghost text), their status bar item and their signals. */
+  readonly completions: InlineCompletions;
   private readonly requestsPanel: RequestsPanel;
   /** Made on first use, once the ledger it reads is open. */
   private spendPanel: SpendPanel | undefined;
@@ -141,6 +144,7 @@ export class CodeRouteContext implements vscode.Disposable {
     this.own(registerSpendCommands(this, () => this.spend.ready()));
     // Off unless coderoute.telemetry.otlpEndpoint is set; follows the setting.
     this.own(startTelemetry(this, this.spend.ready()));
+    this.completions = this.own(new InlineCompletions(this));
   }
 
   /** The last action of this window, for Retry with a Stronger Model. */

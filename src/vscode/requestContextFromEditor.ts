@@ -27,7 +27,17 @@ export function requestContextFromEditor(
   requestId: string,
   texts: DocumentTexts,
 ): RequestContext {
-  const { document, selection } = editor;
+  return requestContextFor(editor.document, editor.selection, command, requestId, texts);
+}
+
+/** The same for a document and a selection (or a cursor) without an editor: an inline completion request. */
+export function requestContextFor(
+  document: vscode.TextDocument,
+  selection: vscode.Selection,
+  command: Task | undefined,
+  requestId: string,
+  texts: DocumentTexts,
+): RequestContext {
   const diagnostics = vscode.languages
     .getDiagnostics(document.uri)
     .map((d) => ({ range: plainRange(d.range), message: d.message, severity: SEVERITY[d.severity], source: d.source }));

@@ -47,6 +47,8 @@ function userSettings(mock: MockLlmServer): Record<string, unknown> {
     'coderoute.budget.dailyUsd': 2,
     'coderoute.tasks.explain': MODEL,
     'coderoute.routing.mode': 'task',
+    // The picture is of the palette and the explanation, without ghost text.
+    'coderoute.completions.enabled': false,
     'security.workspace.trust.enabled': false,
     // Keep the picture about CodeRoute: no minimap, no toasts from the workbench itself.
     'editor.minimap.enabled': false,

@@ -13,7 +13,14 @@ const TIMEOUT_MS = Number(process.env.CODEROUTE_TEST_TIMEOUT_MS ?? 15 * 60_000);
 
 async function runSuite(packageDir: string, suite: Suite): Promise<SuiteTally | undefined> {
   const { runDir, workspace } = prepareRunDir(suite);
-  const server = await startCodeServer(packageDir, { workspace, stateDir: path.join(runDir, 'state'), trustWorkspace: suite.trusted });
+  // Completions off unless a suite turns them on: ghost-text requests while other suites edit
+  // documents would change their request counts.
+  const server = await startCodeServer(packageDir, {
+    workspace,
+    stateDir: path.join(runDir, 'state'),
+    trustWorkspace: suite.trusted,
+    userSettings: { 'coderoute.completions.enabled': false },
+  });
   let tally: SuiteTally | undefined;
   let exitCode: number | undefined;
   try {

@@ -15,6 +15,8 @@ export const PROVIDER_KINDS = ['openai', 'anthropic', 'vscode-lm'] as const;
 export const MODEL_TAGS = ['cheap', 'code', 'strong', 'local'] as const;
 export const BALANCE_POLICIES = ['round-robin', 'least-outstanding'] as const;
 export const MODEL_CAPABILITIES = ['chat', 'fim'] as const;
+/** How a `fim` model is prompted (see `src/core/complete/fimPrompt.ts`). */
+export const FIM_TEMPLATES = ['auto', 'suffix', 'chat', 'qwen', 'deepseek', 'codellama', 'starcoder', 'codestral'] as const;
 export const ROUTING_MODES = ['task', 'performance', 'hybrid'] as const;
 /** Task names a rule can match: the five tasks and the three kinds of inline completion. */
 export const RULE_TASKS = ['format', 'explain', 'generate', 'debug', 'complete', 'complete-line', 'complete-block', 'complete-comment'] as const;
@@ -123,6 +125,11 @@ export const modelSchema = z
     balance: z.enum(BALANCE_POLICIES).default('round-robin'),
     /** `chat` answers messages; `fim` completes the middle between a prefix and a suffix. */
     capabilities: z.array(z.enum(MODEL_CAPABILITIES)).min(1).default(['chat']),
+    /**
+     * How inline completions are asked of a `fim` model: `auto` (the FIM tokens of a known family
+     * from the model's name, else the endpoint's `suffix`), `suffix`, a family, or `chat`.
+     */
+    fimTemplate: z.enum(FIM_TEMPLATES).optional(),
     /** Tokens the model reads at most (prompt and answer); unknown when absent. */
     contextWindow: z.number().int().min(256).max(10_000_000).optional(),
     /** Dollars per million tokens, overriding the pricing library. */
@@ -160,6 +167,9 @@ function taskModels(fallback: string) {
   return z.union([z.string().min(1), z.array(z.string().min(1)).min(1).max(8)]).default(fallback);
 }
 
+/** Completions everywhere but in prose and commit messages, unless the user says otherwise. */
+const DEFAULT_COMPLETION_LANGUAGES: Readonly<Record<string, boolean>> = { '*': true, plaintext: false, markdown: false, scminput: false };
+
 /** What a budget does at its limit: route to a model that fits what is left, or send nothing. */
 export const ON_LIMIT = ['step-down', 'stop'] as const;
 
@@ -196,6 +206,9 @@ export const SETTING_SCHEMAS = {
   'learning.explore': z.boolean().default(true),
   'learning.shareAcrossWorkspaces': z.boolean().default(false),
   'telemetry.otlpEndpoint': otlpEndpoint.default(''),
+  'completions.enabled': z.boolean().default(true),
+  'completions.languages': z.record(z.string().min(1), z.boolean()).default(() => ({ ...DEFAULT_COMPLETION_LANGUAGES })),
+  'completions.maxOutputTokens': z.number().int().min(16).max(4096).default(256),
 } as const;
 
 export type SettingKey = keyof typeof SETTING_SCHEMAS;
@@ -251,6 +264,20 @@ export interface Settings {
     /** The OpenTelemetry collector spend is exported to (OTLP/HTTP JSON); empty = off. */
     otlpEndpoint: string;
   };
+  completions: {
+    /** Inline completions (ghost text) on or off, everywhere. */
+    enabled: boolean;
+    /** Per language id, with `*` for the rest: whether completions are asked for. */
+    languages: Record<string, boolean>;
+    /** The longest completion asked of a model, in tokens (also what a budget holds for one). */
+    maxOutputTokens: number;
+  };
+}
+
+/** Whether inline completions are on for a language: its own entry, else `*`, else on. */
+export function completionsEnabledFor(settings: Settings, languageId: string): boolean {
+  const { enabled, languages } = settings.completions;
+  return enabled && (languages[languageId] ?? languages['*'] ?? true);
 }
 
 /** A problem found in the user's settings: which setting, and what is wrong, in one sentence. */
@@ -376,6 +403,11 @@ export function parseSettings(read: (key: SettingKey) => unknown): ParsedSetting
       },
       telemetry: {
         otlpEndpoint: parseScalar('telemetry.otlpEndpoint', read('telemetry.otlpEndpoint'), issues),
+      },
+      completions: {
+        enabled: parseScalar('completions.enabled', read('completions.enabled'), issues),
+        languages: parseScalar('completions.languages', read('completions.languages'), issues),
+        maxOutputTokens: parseScalar('completions.maxOutputTokens', read('completions.maxOutputTokens'), issues),
       },
     },
     issues,

@@ -49,6 +49,11 @@ export interface RouteInput {
   attemptsLeft?: number;
   /** Let an estimator that can sample explore (bounded); on unless turned off. */
   explore?: boolean;
+  /**
+   * Tiers or model ids added to the rule's (or task setting's) candidates, for an escalation: the
+   * cheap models' answers keep being rejected in this context, so stronger ones may answer.
+   */
+  widen?: readonly string[];
 }
 
 /** Exploration never picks a model whose expected score is more than this below the best. */
@@ -178,6 +183,11 @@ export function route(input: RouteInput): RouteDecision {
     // The default sends line completions to cheap models and block completions to code models.
     entries = ['code', 'cheap'];
     origin = 'default `complete-block` (code models for blocks)';
+  }
+  const extra = mode === 'performance' ? [] : (input.widen ?? []).filter((e) => !entries.includes(e));
+  if (extra.length > 0) {
+    entries = [...entries, ...extra];
+    origin = `${origin}, widened to ${extra.join(', ')} after rejections here`;
   }
   const ids = mode === 'performance' ? policy.models.map((m) => m.id) : expandEntries(policy.models, entries);
   const routedModels: RoutedModel[] = [];

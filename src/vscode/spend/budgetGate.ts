@@ -16,9 +16,10 @@ export interface Reservation {
   release(): Promise<void>;
 }
 
-/** A rough upper bound of a prompt's tokens (three characters a token, plus message overhead). */
-function promptTokens(messages: readonly ChatMessage[]): number {
-  return messages.reduce((a, m) => a + Math.ceil(m.content.length / 3) + 8, 0);
+/** A rough upper bound of a prompt's tokens (three characters a token, plus message overhead), unless the caller counted them. */
+function promptTokens(prompt: readonly ChatMessage[] | { tokens: number }): number {
+  if ('tokens' in prompt) return prompt.tokens;
+  return prompt.reduce((a, m) => a + Math.ceil(m.content.length / 3) + 8, 0);
 }
 
 /**
@@ -27,12 +28,19 @@ function promptTokens(messages: readonly ChatMessage[]): number {
  * budget would be passed, it steps down to the chain's models that fit — or any allowed model
  * that fits — if the budget says so, and otherwise refuses with a message; nothing is sent then.
  */
-export async function reserveBudget(ctx: CodeRouteContext, decision: RouteDecision, messages: readonly ChatMessage[]): Promise<Reservation | { refused: string }> {
+export async function reserveBudget(
+  ctx: CodeRouteContext,
+  decision: RouteDecision,
+  /** The prompt, or its token count. */
+  messages: readonly ChatMessage[] | { tokens: number },
+  /** The output allowance of this call; `coderoute.request.maxOutputTokens` by default. */
+  maxOutputTokens?: number,
+): Promise<Reservation | { refused: string }> {
   const ledger = await ctx.spend.ready();
   const { settings } = ctx.settings.current;
   const unknown = settings.budget.unknownPrice;
   const catalogue = settings;
-  const tokens = { input: promptTokens(messages), maxOutput: settings.request.maxOutputTokens };
+  const tokens = { input: promptTokens(messages), maxOutput: maxOutputTokens ?? settings.request.maxOutputTokens };
   const settleWith = (chosen: RouteDecision): Reservation => {
     let done = false;
     return {
