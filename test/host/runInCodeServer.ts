@@ -55,7 +55,9 @@ async function main(): Promise<number> {
   const packageDir = ensureCodeServer();
   console.log(`[integration] VS Code ${vscodeVersionOf(packageDir)} (code-server ${path.basename(path.dirname(path.dirname(packageDir)))})`);
   const tallies: (SuiteTally | undefined)[] = [];
-  for (const suite of SUITES) tallies.push(await runSuite(packageDir, suite));
+  // CODEROUTE_TEST_SUITE=trusted and CODEROUTE_TEST_GREP=<title part> narrow a run while working on one test.
+  const only = process.env.CODEROUTE_TEST_SUITE;
+  for (const suite of SUITES.filter((s) => !only || s.name === only)) tallies.push(await runSuite(packageDir, suite));
   return reportTotals(tallies) ? 0 : 1;
 }
 

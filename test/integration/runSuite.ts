@@ -12,6 +12,7 @@ import { RESULTS_FILE, type ResultsFile, type TestResult } from '../host/testRes
  */
 export async function runSuite(dir: string): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
+  if (process.env.CODEROUTE_TEST_GREP) mocha.grep(process.env.CODEROUTE_TEST_GREP);
   for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
     if (entry.isFile() && entry.name.endsWith('.test.js')) mocha.addFile(path.join(entry.parentPath, entry.name));
   }

@@ -38,11 +38,11 @@ export function openDocument(uri: string | undefined): vscode.TextDocument {
   return document;
 }
 
-/** Waits until `check` holds (VS Code updates documents and settings asynchronously). */
-export async function eventually<T>(check: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
+/** Waits until `check` (which may ask a command) holds: VS Code updates documents and settings asynchronously. */
+export async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = check();
+    const value = await check();
     if (value) return value;
     if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
     await sleep(50);

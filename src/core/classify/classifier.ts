@@ -160,6 +160,8 @@ export interface ClassifierOptions {
 export class Classifier {
   /** Per document: the tree of its last window (or of the whole text, when small). */
   private readonly cache = new Map<string, CachedTree>();
+  /** The classification in progress, if any: the next one starts after it (see `classify`). */
+  private queue: Promise<unknown> = Promise.resolve();
   /** Per large document: a whole-document tree built in the background, for its exact text. */
   private readonly wholeTrees = new Map<string, CachedTree>();
   private lineStartsFor: { text: string; starts: number[] } | undefined;
@@ -200,7 +202,18 @@ export class Classifier {
     return `${ctx.languageId}\u0000${ctx.path}`;
   }
 
-  async classify(ctx: RequestContext, mode: ClassifyMode): Promise<Classification> {
+  /**
+   * Classifies one request. Calls run one at a time: a tree handed to one call must not be edited
+   * or freed by another (inline completions ask again at every pause, and a superseded request's
+   * classification may still be running); the parsing is single-threaded anyway.
+   */
+  classify(ctx: RequestContext, mode: ClassifyMode): Promise<Classification> {
+    const run = this.queue.then(() => this.classifyNow(ctx, mode));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async classifyNow(ctx: RequestContext, mode: ClassifyMode): Promise<Classification> {
     const started = this.now();
     const { selection } = ctx;
     const hasSelection = selection.start.line !== selection.end.line || selection.start.character !== selection.end.character;

@@ -209,6 +209,7 @@ export const SETTING_SCHEMAS = {
   'completions.enabled': z.boolean().default(true),
   'completions.languages': z.record(z.string().min(1), z.boolean()).default(() => ({ ...DEFAULT_COMPLETION_LANGUAGES })),
   'completions.maxOutputTokens': z.number().int().min(16).max(4096).default(256),
+  'completions.debounceMs': z.number().int().min(0).max(2000).default(75),
 } as const;
 
 export type SettingKey = keyof typeof SETTING_SCHEMAS;
@@ -271,6 +272,8 @@ export interface Settings {
     languages: Record<string, boolean>;
     /** The longest completion asked of a model, in tokens (also what a budget holds for one). */
     maxOutputTokens: number;
+    /** The shortest wait after a keystroke before asking; slower typing waits longer (about 1.5 intervals, up to 400 ms or this). */
+    debounceMs: number;
   };
 }
 
@@ -408,6 +411,7 @@ export function parseSettings(read: (key: SettingKey) => unknown): ParsedSetting
         enabled: parseScalar('completions.enabled', read('completions.enabled'), issues),
         languages: parseScalar('completions.languages', read('completions.languages'), issues),
         maxOutputTokens: parseScalar('completions.maxOutputTokens', read('completions.maxOutputTokens'), issues),
+        debounceMs: parseScalar('completions.debounceMs', read('completions.debounceMs'), issues),
       },
     },
     issues,

@@ -80,7 +80,7 @@ const RECENT_REQUESTS = 50;
 export class InlineCompletions implements vscode.InlineCompletionItemProvider, vscode.Disposable {
   readonly cache = new CompletionCache();
   readonly escalation = new CompletionEscalation();
-  private readonly debouncer = new AdaptiveDebouncer();
+  private debouncer: AdaptiveDebouncer;
   private readonly engine: CompletionEngine;
   private readonly status: CompletionStatus;
   private readonly inFlight = new Map<string, AbortController>();
@@ -94,6 +94,7 @@ export class InlineCompletions implements vscode.InlineCompletionItemProvider, v
 
   constructor(private readonly ctx: CodeRouteContext) {
     const { settings } = ctx;
+    this.debouncer = new AdaptiveDebouncer({ minDelayMs: settings.current.settings.completions.debounceMs });
     this.status = new CompletionStatus(settings);
     this.disposables.push(this.status);
     this.engine = new CompletionEngine({
@@ -128,8 +129,15 @@ export class InlineCompletions implements vscode.InlineCompletionItemProvider, v
     vscode.window.onDidChangeTextEditorSelection(this.onSelectionChange, this, this.disposables);
     vscode.window.onDidChangeActiveTextEditor(() => this.resolveShown('ignored', 'editor changed'), this, this.disposables);
     vscode.workspace.onDidCloseTextDocument((d) => this.debouncer.forget(d.uri.toString()), this, this.disposables);
-    // Another model list or template must not serve completions cached for the old one.
-    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('coderoute') && this.cache.clear(), this, this.disposables);
+    vscode.workspace.onDidChangeConfiguration(
+      (e) => {
+        // Another model list or template must not serve completions cached for the old one.
+        if (e.affectsConfiguration('coderoute')) this.cache.clear();
+        if (e.affectsConfiguration('coderoute.completions.debounceMs')) this.debouncer = new AdaptiveDebouncer({ minDelayMs: settings.current.settings.completions.debounceMs });
+      },
+      this,
+      this.disposables,
+    );
   }
 
   async provideInlineCompletionItems(
@@ -343,6 +351,7 @@ export class InlineCompletions implements vscode.InlineCompletionItemProvider, v
   private signal(requestId: string, modelId: string, contextKey: string, kind: OutcomeKind, detail?: string): void {
     const recorded = this.ctx.outcomes.record({ requestId, task: 'complete', modelId, kind, at: Date.now(), detail });
     if (!recorded) return;
+    this.ctx.log.info(`complete: ${kind} ${modelId}${detail ? ` (${detail})` : ''} ctx=${JSON.stringify(contextKey)} id=${requestId}`);
     this.counters.outcomes[kind] = (this.counters.outcomes[kind] ?? 0) + 1;
     if (kind === 'accepted' || kind === 'partially-accepted') this.escalation.accept(contextKey, modelId, Date.now());
     else this.escalation.reject(contextKey, modelId, Date.now());
