@@ -16,6 +16,7 @@ import type { CompletionCache } from './completionCache';
 import { CompletionEscalation, ESCALATION_TIERS } from './escalation';
 import { buildFimPrompt, roughTokens, type FimPrompt } from './fimPrompt';
 import { postprocessCompletion } from './postprocess';
+import { stopAtSyntaxError, type ParseText } from './syntaxStop';
 
 /**
  * One inline completion, end to end, on the same core as every other request: classify the spot
@@ -57,6 +58,8 @@ export interface CompletionEngineDeps {
   cache: CompletionCache;
   escalation: CompletionEscalation;
   now?: () => number;
+  /** Tree-sitter, for the syntax check of multi-line completions; without it only indentation and brackets stop them. */
+  parse?: ParseText;
   /** Every provider attempt, as it settles (for the requests view and spend before the ledger opens). */
   onAttempts?(attempts: readonly Attempt[]): void;
 }
@@ -294,7 +297,7 @@ export class CompletionEngine {
     if (!run.result || !run.answeredBy) return none(signal.aborted || run.error?.kind === 'cancelled' ? 'cancelled' : 'failed', { message: run.error?.message, subject: chain.chosen.provider.id, decision: chain });
     if (learner && chain.estimateContext) learner.record(requestId, run.answeredBy.model.id, chain.estimateContext);
 
-    const text = postprocessCompletion({
+    let text = postprocessCompletion({
       completion: run.result.text,
       prefix,
       suffix,
@@ -303,7 +306,10 @@ export class CompletionEngine {
       fromChat: answeredPrompt.kind === 'chat',
       marker: answeredPrompt.kind === 'chat' ? answeredPrompt.marker : undefined,
     });
-    if (!text) return none('empty', { decision: chain });
+    if (text.includes('\n') && deps.parse) {
+      text = (await stopAtSyntaxError({ completion: text, prefix, suffix, languageId: request.languageId, parse: deps.parse })).text;
+    }
+    if (!text.trim()) return none('empty', { decision: chain });
     deps.cache.set({ ...lookup, modelId: run.answeredBy.model.id }, text);
     timings.totalMs = this.now() - started;
     return { status: 'completion', requestId, text, kind, decision: chain, modelId: run.answeredBy.model.id, contextKey, timings };

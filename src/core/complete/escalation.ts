@@ -6,7 +6,8 @@ import type { Classification } from '../classify/classification';
  * one file (the function or class the cursor is in) and the kind of completion. Once a model's
  * completions have been rejected there `threshold` times in a row (shown and typed past, or
  * accepted and undone), it is left out there, and the router may widen the candidates to code
- * and strong models. An accepted completion in the context clears it; so does time.
+ * and strong models. An accepted completion of a model clears that model's rejections there;
+ * time clears the whole context.
  */
 
 export interface EscalationOptions {

@@ -179,9 +179,10 @@ export function route(input: RouteInput): RouteDecision {
   const setting = rule ? `coderoute.routing.rules (${rule.id})` : `coderoute.tasks.${input.task}`;
   let entries = rule ? rule.use : policy.tasks[input.task];
   let origin = rule ? `rule \`${rule.id}\`` : mode === 'performance' ? 'every allowed model' : `coderoute.tasks.${input.task}`;
-  if (!rule && kind === 'complete-block' && entries.length === 1 && entries[0] === 'cheap') {
-    // The default sends line completions to cheap models and block completions to code models.
-    entries = ['code', 'cheap'];
+  if (!rule && kind === 'complete-block' && entries.length === 1 && entries[0] === 'cheap' && policy.models.some((m) => m.tags.includes('code'))) {
+    // The default sends line completions to cheap models and block completions to code models
+    // (only them: in hybrid mode the score would otherwise hand a cheaper model the block).
+    entries = ['code'];
     origin = 'default `complete-block` (code models for blocks)';
   }
   const extra = mode === 'performance' ? [] : (input.widen ?? []).filter((e) => !entries.includes(e));

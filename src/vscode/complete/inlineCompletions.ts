@@ -111,6 +111,7 @@ export class InlineCompletions implements vscode.InlineCompletionItemProvider, v
         routed.provider.kind === 'openai'
           ? ctx.providerClients.completions(routed.provider, key, settings.current.settings.request)
           : undefined,
+      parse: async (languageId, text) => (await ctx.treeSitter.parse(languageId, text, { timeCapMs: 20 }))?.tree,
       health: ctx.providerHealth,
       logger: ctx.log,
       tokens: ctx.tokenCounter,
@@ -351,7 +352,7 @@ export class InlineCompletions implements vscode.InlineCompletionItemProvider, v
   private signal(requestId: string, modelId: string, contextKey: string, kind: OutcomeKind, detail?: string): void {
     const recorded = this.ctx.outcomes.record({ requestId, task: 'complete', modelId, kind, at: Date.now(), detail });
     if (!recorded) return;
-    this.ctx.log.info(`complete: ${kind} ${modelId}${detail ? ` (${detail})` : ''} ctx=${JSON.stringify(contextKey)} id=${requestId}`);
+    this.ctx.log.debug(`complete: ${kind} ${modelId}${detail ? ` (${detail})` : ''} ctx=${JSON.stringify(contextKey)} id=${requestId}`);
     this.counters.outcomes[kind] = (this.counters.outcomes[kind] ?? 0) + 1;
     if (kind === 'accepted' || kind === 'partially-accepted') this.escalation.accept(contextKey, modelId, Date.now());
     else this.escalation.reject(contextKey, modelId, Date.now());
