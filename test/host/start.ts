@@ -44,15 +44,18 @@ async function startInBrowser(): Promise<void> {
       ],
       'coderoute.models': [
         { id: 'mock-small', provider: 'local-mock', name: 'mock-small', tags: ['cheap', 'local'] },
+        { id: 'mock-fim', provider: 'local-mock', name: 'mock-fim', tags: ['cheap', 'local'], capabilities: ['fim'] },
         { id: 'gpt-4.1-mini', provider: 'openai', name: 'gpt-4.1-mini', tags: ['cheap'] },
         { id: 'gpt-4.1', provider: 'openai', name: 'gpt-4.1', tags: ['code', 'strong'] },
       ],
       'coderoute.tasks.explain': 'mock-small',
+      // Ghost text from the mock's fill-in-the-middle endpoint (it names the line after the cursor).
+      'coderoute.tasks.complete': 'mock-fim',
     },
   });
   const url = workbenchUrl(server, WORKSPACE, REPO_ROOT);
   console.log(`\nVS Code ${vscodeVersionOf(packageDir)} (code-server) with CodeRoute from ${REPO_ROOT}`);
-  console.log(`mock model at ${mock.baseUrl} (explain goes there until you change coderoute.tasks.explain)`);
+  console.log(`mock model at ${mock.baseUrl} (explain and inline completions go there until you change coderoute.tasks.explain / .complete)`);
   console.log(`\nOpen this URL in a browser:\n\n  ${url}\n\nCtrl+C stops it.`);
   const stop = () => {
     void Promise.all([server.stop(), mock.close()]).then(() => process.exit(0));
