@@ -47,6 +47,16 @@ describe('inline completions: post-processing', () => {
     it('does not add the closer when the rest of the line already closes the bracket', () => {
       assert.equal(run('a, b\n);', 'const x = sum(', ');\n', { mode: 'complete-line' }), 'a, b');
     });
+
+    it('at the end of a finished line, where the model starts a new line, offers that next line', () => {
+      const prefix = 'function f(a: number) {\n  const b = a + 1;';
+      assert.equal(run('\n  return b;\n}', prefix, '\n}\n', { mode: 'complete-line' }), '\n  return b;');
+      // Blank lines before it are skipped; nothing useful after the break gives nothing.
+      assert.equal(run('\n\n  return b;', prefix, '\n}\n', { mode: 'complete-line' }), '\n  return b;');
+      assert.equal(run('\n\n', prefix, '\n}\n', { mode: 'complete-line' }), '');
+      // Mid-line (text after the cursor), the line's own end is still where it stops.
+      assert.equal(run('\n  return b;', 'const b = ', 'a + 1;\n', { mode: 'complete-line' }), '');
+    });
   });
 
   describe('complete-block (TypeScript)', () => {

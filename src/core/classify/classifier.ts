@@ -22,7 +22,7 @@ import {
 } from './textFeatures';
 import { analyseTree, countBranches, formatIrregularity, nodeAt, outermostFunction, type Span } from './treeFeatures';
 import type { TreeSitterLoader } from './treeSitterLoader';
-import { cutWindow, lineStartsOf, lineText, rowAt, windowOffset, type TextWindow } from './textWindow';
+import { cutWindow, lineStartsOf, lineText, rowAt, windowOffset, type TextWindow, type WindowSize } from './textWindow';
 import { isCommentKind } from './nodeKinds';
 
 interface CachedTree {
@@ -71,6 +71,8 @@ const CACHED_DOCUMENTS = 8;
 const WHOLE_TREES = 2;
 /** Up to this size a document's whole tree is kept current on every edit; beyond it, in the background. */
 const SYNC_WHOLE_CHARS = 400_000;
+/** The window of an inline completion: the unit around the cursor in most code, a few milliseconds to parse. */
+const INLINE_WINDOW: WindowSize = { linesBefore: 80, linesAfter: 30, maxChars: 10_000 };
 /** Longest slice of a background whole-document parse. */
 const BUILD_SLICE_MS = 8;
 const CHUNK = 4096;
@@ -185,9 +187,13 @@ export class Classifier {
   }
 
   /** The window to analyse: the whole text when a tree of it is kept, else lines around the request. */
-  private windowFor(ctx: RequestContext, firstLine: number, lastLine: number): TextWindow {
-    const whole = this.wholeTrees.get(this.keyOf(ctx));
+  private windowFor(ctx: RequestContext, firstLine: number, lastLine: number, mode: ClassifyMode): TextWindow {
     const lineStarts = this.lineStarts(ctx.text);
+    // An inline completion needs the code around the cursor, and needs it within milliseconds at
+    // every pause in typing: a small window, never the whole document (whose incremental reparse
+    // runs to tens of milliseconds in a large file left broken by a half-typed line).
+    if (mode === 'inline') return cutWindow(ctx.text, ctx.textStartLine, firstLine, lastLine, lineStarts, INLINE_WINDOW);
+    const whole = this.wholeTrees.get(this.keyOf(ctx));
     // A whole tree serves while it matches the text. After an edit, a moderately large document's
     // tree is updated on the spot (an incremental parse costs about a millisecond there); in a very
     // large one the window (cheap to reparse) serves and the whole tree catches up in the background.
@@ -219,7 +225,7 @@ export class Classifier {
     const hasSelection = selection.start.line !== selection.end.line || selection.start.character !== selection.end.character;
     const firstLine = Math.min(selection.start.line, selection.end.line);
     const lastLine = Math.max(selection.start.line, selection.end.line);
-    const window = this.windowFor(ctx, firstLine, lastLine);
+    const window = this.windowFor(ctx, firstLine, lastLine, mode);
     const verdict = this.inspect(window.text, ctx.headerText);
     const cursor = windowOffset(window, selection.active.line, selection.active.character);
     const selSpan: Span = {
@@ -240,7 +246,7 @@ export class Classifier {
       parse = parsed.kind;
       tree = parsed.tree;
       if (!tree) textOnlyWhy = parsed.why;
-      else if (this.backgroundParse && window.text.length < ctx.text.length) this.startBuild(ctx);
+      else if (this.backgroundParse && mode !== 'inline' && window.text.length < ctx.text.length) this.startBuild(ctx);
     }
     if (textOnlyWhy) this.logger.trace(`classify: text-only for ${ctx.path}: ${textOnlyWhy}`);
 

@@ -51,12 +51,22 @@ const SNAP_SEARCH_LINES = 200;
  * The window's edges are snapped to multiples of 50 lines so that, while the user types, the
  * same window (and its cached tree) keeps serving the requests.
  */
+/** How much of a document a window may hold: lines either side of the request, and characters at most. */
+export interface WindowSize {
+  linesBefore: number;
+  linesAfter: number;
+  maxChars: number;
+}
+
+const DEFAULT_WINDOW: WindowSize = { linesBefore: GUARDS.windowLinesBefore, linesAfter: GUARDS.windowLinesAfter, maxChars: GUARDS.maxWindowChars };
+
 export function cutWindow(
   text: string,
   textStartLine: number,
   firstLine: number,
   lastLine: number,
   lineStarts: number[] = lineStartsOf(text),
+  size: WindowSize = DEFAULT_WINDOW,
 ): TextWindow {
   const lines = lineStarts.length;
   const localFirst = Math.min(Math.max(firstLine - textStartLine, 0), lines - 1);
@@ -64,11 +74,11 @@ export function cutWindow(
   const offsetOf = (line: number) => lineStarts[line];
   const endOf = (line: number) => (line + 1 < lines ? lineStarts[line + 1] - 1 : text.length);
   // A text that fits is parsed whole: no cut can land inside a string or a function.
-  if (text.length <= GUARDS.maxWindowChars) {
+  if (text.length <= size.maxChars) {
     return { text, startLine: textStartLine, atStart: textStartLine === 0, atEnd: true, lineStarts };
   }
-  let from = Math.max(0, Math.floor((localFirst - GUARDS.windowLinesBefore) / 50) * 50);
-  let to = Math.min(lines - 1, Math.ceil((localLast + GUARDS.windowLinesAfter) / 50) * 50);
+  let from = Math.max(0, Math.floor((localFirst - size.linesBefore) / 50) * 50);
+  let to = Math.min(lines - 1, Math.ceil((localLast + size.linesAfter) / 50) * 50);
   for (let line = from; line > 0 && line >= from - SNAP_SEARCH_LINES; line--) {
     const head = text.slice(offsetOf(line), Math.min(endOf(line), offsetOf(line) + 40));
     if (TOP_LEVEL.test(head)) {
@@ -77,7 +87,7 @@ export function cutWindow(
     }
   }
   // Narrow a window that is too large (long lines), keeping the request in the middle.
-  while (endOf(to) - offsetOf(from) > GUARDS.maxWindowChars && (from < localFirst || to > localLast)) {
+  while (endOf(to) - offsetOf(from) > size.maxChars && (from < localFirst || to > localLast)) {
     const before = localFirst - from;
     const after = to - localLast;
     if (before >= after && from < localFirst) from += Math.max(1, Math.ceil(before / 4));

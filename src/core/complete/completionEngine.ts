@@ -141,6 +141,19 @@ export class CompletionEngine {
     this.now = deps.now ?? (() => performance.now());
   }
 
+  /**
+   * Gets the syntax tree around a spot ready before anyone waits for it: called when the cursor
+   * moves to another part of a file, so that the first completion there reparses a few lines
+   * instead of parsing the window afresh.
+   */
+  async prepare(request: RequestContext): Promise<void> {
+    try {
+      await this.deps.classifier.classify(request, 'inline');
+    } catch (error) {
+      this.deps.logger.debug(`complete: preparing the tree failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
   async complete(input: CompletionInput): Promise<CompletionOutcome> {
     const { deps } = this;
     const { request, offset, signal } = input;

@@ -217,12 +217,18 @@ const CLOSING_LINE = /^[ \t]*[)\]}]/;
 /**
  * The completion's first line. When that line leaves a bracket open that the rest of the
  * document's line does not close, and the model closed it on its next line, the closers join it.
+ * At the end of a finished line, where the model starts with a line break, it is the next line.
  */
 export function stopAtLineEnd(text: string, linePrefix: string, suffix: string, languageId: string): string {
   const lines = text.split('\n');
   const first = lines[0];
   if (lines.length === 1) return first;
   const restOfLine = suffix.split('\n', 1)[0];
+  // At the end of a finished line the model starts a new one: that next line is the completion.
+  if (isBlank(first) && !isBlank(linePrefix) && isBlank(restOfLine)) {
+    const next = lines.findIndex((l, i) => i > 0 && !isBlank(l));
+    return next > 0 ? `\n${lines[next]}` : '';
+  }
   const open = bracketState(linePrefix + first, languageId).open;
   // Closers already after the cursor close the innermost brackets first.
   for (const ch of codeOfLine(restOfLine, languageId)) {

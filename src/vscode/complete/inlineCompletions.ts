@@ -66,6 +66,11 @@ export interface CompletionsState {
 
 /** How long after acceptance an undo counts against the completion. */
 const UNDO_WINDOW_MS = 60_000;
+/** Quiet moments after a keystroke and after the cursor moved, before the tree around it is brought up to date. */
+const PREPARE_AFTER_KEYSTROKE_MS = 30;
+const PREPARE_AFTER_MOVE_MS = 150;
+/** A cursor move this soon after an edit of its document came from the edit. */
+const PREPARE_AFTER_EDIT_MS = 100;
 /** How many recent requests are remembered for a late "accepted" from VS Code. */
 const RECENT_REQUESTS = 50;
 
@@ -91,6 +96,9 @@ export class InlineCompletions implements vscode.InlineCompletionItemProvider, v
   private readonly counters: CompletionCounters = { asked: 0, debounced: 0, sent: 0, cacheHits: 0, shown: 0, none: {}, outcomes: {} };
   private last: CompletionsState['last'];
   private readonly disposables: vscode.Disposable[] = [];
+  /** Per document, when it was last edited: a cursor move right after an edit is typing, not navigation. */
+  private readonly lastEditAt = new Map<string, number>();
+  private prepareTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly ctx: CodeRouteContext) {
     const { settings } = ctx;
@@ -129,7 +137,14 @@ export class InlineCompletions implements vscode.InlineCompletionItemProvider, v
     vscode.workspace.onDidChangeTextDocument(this.onDocumentChange, this, this.disposables);
     vscode.window.onDidChangeTextEditorSelection(this.onSelectionChange, this, this.disposables);
     vscode.window.onDidChangeActiveTextEditor(() => this.resolveShown('ignored', 'editor changed'), this, this.disposables);
-    vscode.workspace.onDidCloseTextDocument((d) => this.debouncer.forget(d.uri.toString()), this, this.disposables);
+    vscode.workspace.onDidCloseTextDocument(
+      (d) => {
+        this.debouncer.forget(d.uri.toString());
+        this.lastEditAt.delete(d.uri.toString());
+      },
+      this,
+      this.disposables,
+    );
     vscode.workspace.onDidChangeConfiguration(
       (e) => {
         // Another model list or template must not serve completions cached for the old one.
@@ -302,8 +317,10 @@ export class InlineCompletions implements vscode.InlineCompletionItemProvider, v
   private onDocumentChange(e: vscode.TextDocumentChangeEvent): void {
     if (e.contentChanges.length === 0) return;
     const documentUri = e.document.uri.toString();
+    this.lastEditAt.set(documentUri, Date.now());
     if (e.reason === vscode.TextDocumentChangeReason.Undo) this.checkUndo(documentUri, e.contentChanges);
     else if (e.reason !== vscode.TextDocumentChangeReason.Redo) this.debouncer.keystroke(documentUri, Date.now());
+    if (e.document === vscode.window.activeTextEditor?.document) this.schedulePrepare(e.document, PREPARE_AFTER_KEYSTROKE_MS);
     const shown = this.shown;
     if (!shown || shown.documentUri !== documentUri) return;
     const [change] = e.contentChanges;
@@ -324,11 +341,30 @@ export class InlineCompletions implements vscode.InlineCompletionItemProvider, v
   }
 
   private onSelectionChange(e: vscode.TextEditorSelectionChangeEvent): void {
+    const { document } = e.textEditor;
+    if (Date.now() - (this.lastEditAt.get(document.uri.toString()) ?? 0) > PREPARE_AFTER_EDIT_MS) this.schedulePrepare(document, PREPARE_AFTER_MOVE_MS);
     const shown = this.shown;
     if (!shown || e.textEditor.document.uri.toString() !== shown.documentUri) return;
     const [selection] = e.selections;
     if (selection && selection.isEmpty && e.textEditor.document.offsetAt(selection.active) === shown.offset) return;
     this.resolveShown('ignored', 'moved away');
+  }
+
+  /**
+   * Keeps the syntax tree around the cursor current while nobody waits for it: shortly after a
+   * keystroke (before the debounce ends and a request needs it), and after the cursor moves without
+   * an edit (a click, the arrows, Go to Definition). The request's classification then reuses the
+   * tree instead of parsing on the critical path.
+   */
+  private schedulePrepare(document: vscode.TextDocument, delayMs: number): void {
+    if (!completionsEnabledFor(this.ctx.settings.current.settings, document.languageId)) return;
+    clearTimeout(this.prepareTimer);
+    this.prepareTimer = setTimeout(() => {
+      const editor = vscode.window.activeTextEditor;
+      if (editor?.document !== document || document.isClosed || this.inFlight.has(document.uri.toString())) return;
+      const request = requestContextFor(document, editor.selection, 'complete', 'prepare', this.ctx.documentTexts);
+      void this.engine.prepare(request);
+    }, delayMs);
   }
 
   private checkUndo(documentUri: string, changes: readonly vscode.TextDocumentContentChangeEvent[]): void {
@@ -373,6 +409,7 @@ export class InlineCompletions implements vscode.InlineCompletionItemProvider, v
   }
 
   dispose(): void {
+    clearTimeout(this.prepareTimer);
     this.inFlight.forEach((c) => c.abort());
     vscode.Disposable.from(...this.disposables).dispose();
   }
