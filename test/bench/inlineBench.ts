@@ -23,7 +23,8 @@ import { HttpProviderClients } from '../../src/core/providers/providerFactory';
 import { priceOf } from '../../src/core/route/pricing';
 import { NO_SPEND } from '../../src/core/route/router';
 import { REPO_ROOT } from '../host/testResults';
-import { MockLlmServer, type RecordedRequest } from '../mock/mockLlmServer';
+import type { RecordedRequest } from '../mock/mockLlmServer';
+import { MockLlmProcess } from '../support/mockProcess';
 import { seededRandom } from '../support/realSources';
 
 /**
@@ -37,8 +38,10 @@ import { seededRandom } from '../support/realSources';
  * of one is replayed. At spots spread over the file the typist deletes the rest of a line (and
  * sometimes the next lines) and types it again key by key, in bursts of 60–140 ms with pauses of
  * 400–1500 ms (mostly after punctuation and at word ends). Nothing is auto-closed, so while lines
- * are retyped the rest of the file parses with errors, which makes the classifier's incremental
- * reparse of the whole file costlier than in most real typing. Typing runs in virtual time; the engine
+ * are retyped the code around the cursor parses with errors, which makes reparsing costlier than
+ * in most real typing. As in the extension, the tree around the cursor is brought up to date when
+ * the cursor rests at a new spot and 30 ms after each keystroke, outside the request (and outside
+ * the figures); a request's classification then reuses it. Typing runs in virtual time; the engine
  * runs in real time. After each edit the adaptive debouncer gives its delay; a request fires only
  * when the next keystroke comes later than that, and that next keystroke cancels it if the answer
  * is not back by then (as a newer keystroke does in the extension). The model answers the true
@@ -51,8 +54,8 @@ import { seededRandom } from '../support/realSources';
  * .streamCompletion`, same body, same mock delay), and once more by a raw `fetch`. The extension's
  * overhead per request = engine wall time − the median of those provider-only calls.
  * Target (from the issue): overhead <= 5 ms at p95, classification and routing included.
- * The mock server runs in this process (the bench sets each reply); it does the same work for the
- * engine's calls as for the baseline's, so its cost is in both. Budget reservations are no-ops here:
+ * The mock server runs in a process of its own (test/support/mockProcess.ts), as a model server
+ * does, scripted over IPC before each request; its work is out of this process's timings and CPU. Budget reservations are no-ops here:
  * what the ledger costs is measured by bench:spend. The parts (classify, route, provider call,
  * the rest) come from the engine's own timings; CPU times, which other processes on a shared
  * machine do not stretch, are printed next to the wall times. BENCH_TRACE=1 prints every request.
@@ -152,7 +155,7 @@ function interval(previous: string, next: string, random: () => number): number 
 
 interface Rig {
   engine: CompletionEngine;
-  mock: MockLlmServer;
+  mock: MockLlmProcess;
   clients: HttpProviderClients;
   provider: HttpProviderConfig;
   settings: Settings;
@@ -167,7 +170,7 @@ interface Rig {
 }
 
 async function rig(): Promise<Rig> {
-  const mock = await MockLlmServer.start();
+  const mock = await MockLlmProcess.start();
   const provider: HttpProviderConfig = { id: 'mock', kind: 'openai', baseUrl: mock.baseUrl, auth: 'none' };
   const raw: Partial<Record<SettingKey, unknown>> = {
     providers: [provider],
@@ -295,16 +298,14 @@ async function rawFetch(url: string, body: unknown): Promise<string> {
 /** The model's own latency for one request the engine sent: the provider client alone, then a raw fetch, same body and delay. */
 async function baselines(r: Rig, recorded: RecordedRequest, reply: string): Promise<{ provider: number; providerCpu: number; fetch: number }> {
   const body = recorded.body as Record<string, unknown>;
-  r.mock.reset();
-  r.mock.enqueue({ kind: 'delay', ms: LATENCY_MS, then: { kind: 'reply', text: reply } });
+  await r.mock.script({ kind: 'delay', ms: LATENCY_MS, then: { kind: 'reply', text: reply } });
   const cpu = process.cpuUsage();
   let started = performance.now();
   await r.clients.completions(r.provider, undefined, r.settings.request).streamCompletion(completionRequestOf(body), () => undefined, new AbortController().signal);
   const provider = performance.now() - started;
   const providerCpu = cpuMs(process.cpuUsage(cpu));
   await yieldToLoop();
-  r.mock.reset();
-  r.mock.enqueue({ kind: 'delay', ms: LATENCY_MS, then: { kind: 'reply', text: reply } });
+  await r.mock.script({ kind: 'delay', ms: LATENCY_MS, then: { kind: 'reply', text: reply } });
   started = performance.now();
   await rawFetch(`${r.mock.baseUrl}/completions`, body);
   const fetched = performance.now() - started;
@@ -447,8 +448,7 @@ async function replay(r: Rig, original: string): Promise<Tally> {
   const ask = async (upcoming: string, budgetMs: number): Promise<CompletionOutcome | undefined> => {
     const requestId = `inline-${++serial}`;
     const reply = replyFor(upcoming);
-    r.mock.reset();
-    r.mock.enqueue({ kind: 'delay', ms: LATENCY_MS, then: { kind: 'reply', text: reply } });
+    await r.mock.script({ kind: 'delay', ms: LATENCY_MS, then: { kind: 'reply', text: reply } });
     const request = contextFor(text, cursor, requestId);
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), budgetMs);
@@ -466,7 +466,7 @@ async function replay(r: Rig, original: string): Promise<Tally> {
     }
     const wall = performance.now() - started;
     const engineCpu = cpuMs(process.cpuUsage(cpu));
-    const sent = [...r.mock.requests];
+    const sent = await r.mock.requests();
     tally.networkRequests += sent.length;
     // Sent, then cut off by the next keystroke (the server may see the connection close only later).
     if (sent.length > 0 && outcome.status === 'none' && outcome.why === 'cancelled') tally.cancelledOnWire++;
@@ -599,10 +599,9 @@ async function warmUp(r: Rig, text: string): Promise<void> {
   await sleep(1000);
   for (let i = 0; i < WARMUP_REQUESTS; i++) {
     const offset = text.lastIndexOf('\n', Math.floor(random() * text.length));
-    r.mock.reset();
-    r.mock.enqueue({ kind: 'delay', ms: LATENCY_MS, then: { kind: 'reply', text: 'value: string;' } });
+    await r.mock.script({ kind: 'delay', ms: LATENCY_MS, then: { kind: 'reply', text: 'value: string;' } });
     const outcome = await r.engine.complete({ request: contextFor(text, offset, `warm-${i}`), offset, signal: new AbortController().signal });
-    const [sent] = r.mock.requests;
+    const [sent] = await r.mock.requests();
     if (sent && outcome.status === 'completion') await baselines(r, sent, 'value: string;');
   }
   r.cache.clear();
