@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -22,6 +22,8 @@ import { ProviderHealth } from '../../src/core/providers/health/providerHealth';
 import { HttpProviderClients } from '../../src/core/providers/providerFactory';
 import { priceOf } from '../../src/core/route/pricing';
 import { NO_SPEND } from '../../src/core/route/router';
+import { reservationFor, settlementFor } from '../../src/core/spend/charges';
+import { Ledger, NO_LIMITS } from '../../src/core/spend/ledger';
 import { REPO_ROOT } from '../host/testResults';
 import type { RecordedRequest } from '../mock/mockLlmServer';
 import { MockLlmProcess } from '../support/mockProcess';
@@ -55,9 +57,10 @@ import { seededRandom } from '../support/realSources';
  * overhead per request = engine wall time − the median of those provider-only calls.
  * Target (from the issue): overhead <= 5 ms at p95, classification and routing included.
  * The mock server runs in a process of its own (test/support/mockProcess.ts), as a model server
- * does, scripted over IPC before each request; its work is out of this process's timings and CPU. Budget reservations are no-ops here:
- * what the ledger costs is measured by bench:spend. The parts (classify, route, provider call,
- * the rest) come from the engine's own timings; CPU times, which other processes on a shared
+ * does, scripted over IPC before each request; its work is out of this process's timings and CPU.
+ * Budgets are held in a real spend ledger (in a temporary folder) as the extension's budget gate
+ * holds them: a locked, fsynced reservation before each call, the settlement after it. The parts
+ * (classify, route, provider call, the rest) come from the engine's own timings; CPU times, which other processes on a shared
  * machine do not stretch, are printed next to the wall times. BENCH_TRACE=1 prints every request.
  * Figures are printed, never asserted; exit code 0.
  */
@@ -110,6 +113,9 @@ function isCodeLine(line: string): boolean {
   const t = line.trim();
   return t.length >= 12 && !t.startsWith('//') && !t.startsWith('/*') && !t.startsWith('*');
 }
+
+/** Answered requests left out of the steady-state figure: the session's first, which still run in V8's first compilation tiers. */
+const STEADY_AFTER = 50;
 
 /** The extension's quiet moment after a keystroke before it updates the tree (src/vscode/complete/inlineCompletions.ts). */
 const PREPARE_AFTER_KEYSTROKE_MS = 30;
@@ -167,6 +173,8 @@ interface Rig {
   lastClassification: () => { classification: Classification; cpuMs: number } | undefined;
   loader: TreeSitterLoader;
   classifier: Classifier;
+  /** The spend ledger's folder (a temporary one), removed at the end. */
+  ledgerDir: string;
 }
 
 async function rig(): Promise<Rig> {
@@ -185,6 +193,8 @@ async function rig(): Promise<Rig> {
   const { settings, issues } = parseSettings((key) => raw[key]);
   if (issues.length) throw new Error(`bench settings: ${JSON.stringify(issues)}`);
   const policy = mergePolicy(settings);
+  const ledgerDir = mkdtempSync(path.join(os.tmpdir(), 'coderoute-bench-inline-'));
+  const ledger = await Ledger.open({ dir: ledgerDir, limits: () => ({ ...NO_LIMITS, dailyUsd: 1e6, monthlyUsd: 1e7, perTaskDailyUsd: { complete: 1e5 } }) });
   const loader = new TreeSitterLoader(path.join(REPO_ROOT, 'dist', 'wasm'), silentLogger);
   const classifier = new Classifier(loader, silentLogger);
   const clients = new HttpProviderClients();
@@ -209,8 +219,23 @@ async function rig(): Promise<Rig> {
     prices: priceOf,
     learner: async () => learner,
     apiKey: async () => undefined,
-    // The extension holds the budget in the spend ledger here; what that costs is measured by bench:spend.
-    reserve: async (decision): Promise<CompletionReservation> => ({ decision, settle: async () => {}, release: async () => {} }),
+    // The spend ledger, as the extension's budget gate uses it: the most the call can cost is held
+    // under the ledger's lock (with fsync) before the call, and the cost settled after it.
+    reserve: async (decision, promptTokens, maxOutputTokens): Promise<CompletionReservation | { refused: string }> => {
+      const amount = reservationFor(decision, { input: promptTokens, maxOutput: maxOutputTokens }, priceOf, settings, 'highest-known');
+      if ('unpriced' in amount) return { refused: `${amount.unpriced} has no price` };
+      const held = await ledger.reserve({ requestId: decision.requestId, task: decision.task, usd: amount.usd, sync: false });
+      if (!held.ok) return { refused: held.refusal.message };
+      return {
+        decision,
+        settle: async (run) => {
+          const line = settlementFor(decision, run, { language: 'typescript', at: Date.now(), prices: priceOf, catalogue: settings, unknown: 'highest-known' });
+          if (line) await ledger.settle(line);
+          else await ledger.release(decision.requestId);
+        },
+        release: () => ledger.release(decision.requestId),
+      };
+    },
     chatProvider: (routed, key) => {
       if (routed.provider.kind === 'vscode-lm') throw new Error('no vscode-lm provider in the bench');
       return clients.get(routed.provider, key, settings.request);
@@ -235,6 +260,7 @@ async function rig(): Promise<Rig> {
     lastClassification: () => last,
     loader,
     classifier,
+    ledgerDir,
   };
 }
 
@@ -653,6 +679,12 @@ async function main(): Promise<void> {
     console.log(`  engine wall time: ${spread(n.map((s) => s.wall))}`);
     console.log(`  overhead = engine wall − median provider-alone call (${ms(rawMedian)}): ${spread(overhead)} — target <= ${OVERHEAD_TARGET_MS} ms at p95: ${p95 <= OVERHEAD_TARGET_MS ? 'PASS' : 'OVER'}`);
     console.log(`    paired (each request − its own provider-alone call): ${spread(n.map((s) => s.wall - s.rawProvider))}`);
+    // The first requests of a session also pay for V8 compiling the classifier's feature code.
+    const steady = overhead.slice(STEADY_AFTER);
+    const steadyP95 = percentile(steady, 95);
+    console.log(
+      `    steady state (the first ${STEADY_AFTER} of these left out, while V8 still compiles the code they run; classify over them: ${spread(n.slice(0, STEADY_AFTER).map((s) => s.classify))}): ${spread(steady)} — ${steadyP95 <= OVERHEAD_TARGET_MS ? 'PASS' : 'OVER'}`,
+    );
     console.log(`    over a raw fetch instead (SDK included, median ${ms(fetchMedian)}): ${spread(n.map((s) => s.wall - fetchMedian))}`);
     console.log(`  parts: classify ${spread(n.map((s) => s.classify))}`);
     const kinds = new Map<string, number>();
@@ -678,6 +710,7 @@ async function main(): Promise<void> {
     r.classifier.dispose();
     r.loader.dispose();
     await r.mock.close();
+    rmSync(r.ledgerDir, { recursive: true, force: true });
   }
 }
 

@@ -178,7 +178,12 @@ function harness(classifier: Classifier, settings: Settings, options: HarnessOpt
   });
   const full = h as Harness;
   full.engine = engine;
-  full.complete = (at, signal = new AbortController().signal) => engine.complete({ request: at.request, offset: at.offset, signal });
+  full.complete = async (at, signal = new AbortController().signal) => {
+    const outcome = await engine.complete({ request: at.request, offset: at.offset, signal });
+    // The engine settles a call on the next turn of the event loop.
+    await new Promise((resolve) => setImmediate(resolve));
+    return outcome;
+  };
   return full;
 }
 

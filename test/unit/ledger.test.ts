@@ -200,6 +200,32 @@ describe('spend ledger', () => {
     assert.deepEqual(linesOf(dir).map((l) => `${l.type}:${l.requestId}`), ['reserve:a', 'settle:a', 'reserve:c'], 'the kept record was written first');
   });
 
+  it('writes a reservation asked with sync: false without an fsync; it holds the money for every window all the same, and its settlement is fsynced', async () => {
+    const synced: string[] = [];
+    let lastWrite = '';
+    const counting: LedgerFs = {
+      ...(Object.fromEntries(['openSync', 'closeSync', 'fstatSync', 'readSync', 'ftruncateSync', 'renameSync', 'unlinkSync', 'readFileSync', 'mkdirSync', 'statSync'].map((k) => [k, (nodeFs as unknown as Record<string, unknown>)[k]])) as unknown as LedgerFs),
+      writeSync: (fd, text) => {
+        lastWrite = String(text);
+        return nodeFs.writeSync(fd, text);
+      },
+      fsyncSync: (fd) => {
+        synced.push(lastWrite);
+        nodeFs.fsyncSync(fd);
+      },
+    };
+    const ledger = await Ledger.open({ dir, limits: limits({ dailyUsd: 1 }), fs: counting });
+    const other = await Ledger.open({ dir, limits: limits({ dailyUsd: 1 }) });
+    assert.equal((await ledger.reserve({ requestId: 'fast', task: 'complete', usd: 0.6, sync: false })).ok, true);
+    assert.ok(!synced.some((t) => t.includes('"fast"')), 'no fsync for the reservation');
+    const refused = await other.reserve({ requestId: 'other', task: 'debug', usd: 0.6 });
+    assert.ok(!refused.ok, 'another window sees the money held');
+    await ledger.settle(settleOf('fast', 0.01, { task: 'complete' }));
+    assert.ok(synced.some((t) => t.includes('"settle"') && t.includes('"fast"')), 'the settlement is fsynced');
+    assert.equal((await ledger.reserve({ requestId: 'slow', task: 'debug', usd: 0.1 })).ok, true);
+    assert.ok(synced.some((t) => t.includes('"slow"')), 'a reservation is fsynced by default');
+  });
+
   it('compacts through a temp file and a rename without changing any total, and other windows follow', async () => {
     const big = await Ledger.open({ dir, limits: limits({ dailyUsd: 100 }), compactAboveBytes: 4000 });
     const other = await Ledger.open({ dir, limits: limits({ dailyUsd: 100 }) });

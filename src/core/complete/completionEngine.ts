@@ -304,8 +304,9 @@ export class CompletionEngine {
       throw error;
     }
     timings.callMs = this.now() - callStarted;
-    // Written in the background: the ghost text need not wait for the ledger's fsync.
-    void reservation.settle(run);
+    // Written after this turn of the event loop, once the completion is on its way to the editor:
+    // the ledger's write (a lock file and an fsync, synchronous) need not delay the ghost text.
+    setImmediate(() => void reservation.settle(run));
     deps.onAttempts?.(run.attempts);
     if (!run.result || !run.answeredBy) return none(signal.aborted || run.error?.kind === 'cancelled' ? 'cancelled' : 'failed', { message: run.error?.message, subject: chain.chosen.provider.id, decision: chain });
     if (learner && chain.estimateContext) learner.record(requestId, run.answeredBy.model.id, chain.estimateContext);

@@ -60,7 +60,7 @@ export interface CompletionsState {
   counters: CompletionCounters;
   /** The last completion's decision: request, kind, chosen model and why. */
   last?: { requestId: string; kind: string; modelId: string; cached?: string; reason: string; escalated: boolean; timings: CompletionOutcome['timings'] };
-  /** The context keys where models are left out after repeated rejections. */
+  /** The completion shown now, waiting for the user's verdict. */
   pending?: { requestId: string; modelId: string };
 }
 

@@ -78,7 +78,8 @@ export async function reserveBudget(
             : `${amount.unpriced} has no known price and no configured model has one to charge it at: set its \`price\` in coderoute.models.`,
       };
     }
-    const result = await ledger.reserve({ requestId: chosen.requestId, task: chosen.task, usd: amount.usd });
+    // Completions, asked at every pause in typing, skip the reservation's fsync (see Ledger.reserve).
+    const result = await ledger.reserve({ requestId: chosen.requestId, task: chosen.task, usd: amount.usd, sync: chosen.task !== 'complete' });
     return result.ok ? { ok: true as const, usd: amount.usd } : { ok: false as const, refusal: result.refusal, message: result.refusal.message };
   };
 

@@ -108,6 +108,7 @@ describe('Inline completions', () => {
     editor = await openFresh();
     replyAlways('= item;');
     const before = await state();
+    const settledBefore = (await vscode.commands.executeCommand<{ settled: number }>('coderoute.spendStatus')).settled;
     await typeSlowly('sum +');
     await server.waitForRequests(1);
     // Longer than any debounce: a second request would have arrived by now.
@@ -129,6 +130,8 @@ describe('Inline completions', () => {
     const accepted = await eventually(async () => (await outcomesOf(pending.requestId)).find((o) => o.kind === 'accepted'), 'an accepted outcome');
     assert.equal(accepted.task, 'complete');
     assert.equal(accepted.modelId, 'fim-small');
+    // The call is settled in the spend ledger.
+    await eventually(async () => (await vscode.commands.executeCommand<{ settled: number }>('coderoute.spendStatus')).settled === settledBefore + 1, 'the completion settled in the ledger');
 
     await vscode.commands.executeCommand('undo');
     await eventually(async () => (await outcomesOf(pending.requestId)).find((o) => o.kind === 'undone'), 'an undone outcome');
