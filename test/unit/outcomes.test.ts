@@ -1,6 +1,10 @@
 import * as assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { OutcomeLog, outcomeLine, type Outcome, type OutcomeKind, type OutcomeSink } from '../../src/core/learn/outcomes';
 import type { Logger } from '../../src/core/log/logger';
+import { OLD_OUTCOMES_FILE, OUTCOMES_FILE, OutcomeFile } from '../../src/vscode/learn/outcomeFile';
 
 function outcome(requestId: string, kind: OutcomeKind, at = 1_000): Outcome {
   return { requestId, task: 'format', modelId: 'mini', kind, at };
@@ -99,5 +103,41 @@ describe('OutcomeLog', () => {
     const back = file.trim().split('\n').map((l) => JSON.parse(l) as Outcome);
     assert.deepEqual(back.map((o) => o.kind), ['accepted', 'thumbs-down']);
     assert.equal(back[1].detail, 'line\nbreak');
+  });
+});
+
+describe('outcomes.jsonl', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'coderoute-outcomes-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('appends one line per outcome, and past its size limit starts a new file, keeping one older generation', async () => {
+    const file = new OutcomeFile(dir, 400);
+    const lines = Array.from({ length: 20 }, (_, i) => outcomeLine(outcome(`r${i}`, 'ignored', i)));
+    for (const line of lines) await file.append(line);
+    const current = readFileSync(path.join(dir, OUTCOMES_FILE), 'utf8').trim().split('\n');
+    const older = readFileSync(path.join(dir, OLD_OUTCOMES_FILE), 'utf8').trim().split('\n');
+    assert.ok(statSync(path.join(dir, OUTCOMES_FILE)).size <= 400 + lines[0].length + 1, 'the file stays near its limit');
+    assert.deepEqual([...older, ...current].slice(-current.length - older.length), lines.slice(lines.length - current.length - older.length), 'the newest lines, in order');
+    assert.equal(current.at(-1), lines.at(-1));
+    assert.ok(older.length + current.length < lines.length, 'the oldest generation was dropped');
+  });
+
+  it('checks the size on disk before rotating: another window may have rotated already', async () => {
+    const mine = new OutcomeFile(dir, 300);
+    const other = new OutcomeFile(dir, 300);
+    // Four lines of about 75 bytes: just over the limit, which is checked before the next append.
+    for (let i = 0; i < 4; i++) await mine.append(outcomeLine(outcome(`a${i}`, 'ignored', i)));
+    assert.ok(statSync(path.join(dir, OUTCOMES_FILE)).size > 300);
+    // The other window finds the file over the limit, rotates it and writes two lines.
+    for (let i = 0; i < 2; i++) await other.append(outcomeLine(outcome(`b${i}`, 'ignored', i)));
+    assert.match(readFileSync(path.join(dir, OLD_OUTCOMES_FILE), 'utf8'), /"a3"/);
+    // `mine` still believes the file is over the limit; the disk says otherwise, so it does not rotate again.
+    await mine.append(outcomeLine(outcome('a-last', 'accepted', 9)));
+    const current = readFileSync(path.join(dir, OUTCOMES_FILE), 'utf8');
+    assert.match(current, /"a-last"/);
+    assert.match(current, /"b1"/, 'the other window’s new lines were not rotated away');
   });
 });
