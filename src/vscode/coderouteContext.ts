@@ -144,7 +144,7 @@ export class CodeRouteContext implements vscode.Disposable {
     this.own(registerSpendCommands(this, () => this.spend.ready()));
     // Off unless coderoute.telemetry.otlpEndpoint is set; follows the setting.
     this.own(startTelemetry(this, this.spend.ready()));
-    this.completions = this.own(new InlineCompletions(this));
+    this.completions = this.own(new InlineCompletions(this, extension.globalState));
   }
 
   /** The last action of this window, for Retry with a Stronger Model. */

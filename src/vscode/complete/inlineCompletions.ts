@@ -71,6 +71,8 @@ const PREPARE_AFTER_KEYSTROKE_MS = 30;
 const PREPARE_AFTER_MOVE_MS = 150;
 /** A cursor move this soon after an edit of its document came from the edit. */
 const PREPARE_AFTER_EDIT_MS = 100;
+/** Global state: the providers whose missing key inline completions already pointed out. */
+const KEY_PROMPTS = 'coderoute.completions.keyPrompts';
 /** How many recent requests are remembered for a late "accepted" from VS Code. */
 const RECENT_REQUESTS = 50;
 
@@ -100,7 +102,11 @@ export class InlineCompletions implements vscode.InlineCompletionItemProvider, v
   private readonly lastEditAt = new Map<string, number>();
   private prepareTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly ctx: CodeRouteContext) {
+  constructor(
+    private readonly ctx: CodeRouteContext,
+    /** Remembers which providers' missing keys were already pointed out (once, not in every window). */
+    private readonly memento: vscode.Memento,
+  ) {
     const { settings } = ctx;
     this.debouncer = new AdaptiveDebouncer({ minDelayMs: settings.current.settings.completions.debounceMs });
     this.status = new CompletionStatus(settings);
@@ -262,15 +268,18 @@ export class InlineCompletions implements vscode.InlineCompletionItemProvider, v
     this.counters.none[outcome.why] = (this.counters.none[outcome.why] ?? 0) + 1;
     const message = outcome.message ?? '';
     switch (outcome.why) {
-      case 'missing-key':
+      case 'missing-key': {
         this.status.set({ kind: 'problem', message });
-        this.once(`key:${outcome.subject}`, () =>
-          void vscode.window.showWarningMessage(`Inline completions need an API key for ${outcome.subject}.`, 'Set API Key', 'Turn Off Completions').then((choice) => {
-            if (choice === 'Set API Key') void vscode.commands.executeCommand('coderoute.setApiKey', outcome.subject);
-            if (choice === 'Turn Off Completions') void toggleCompletions(this.ctx.settings, false);
-          }),
-        );
+        // Asked once per provider, ever: after that the status item says it.
+        const asked = this.memento.get<string[]>(KEY_PROMPTS, []);
+        if (!outcome.subject || asked.includes(outcome.subject)) return;
+        void this.memento.update(KEY_PROMPTS, [...asked, outcome.subject]);
+        void vscode.window.showWarningMessage(`Inline completions need an API key for ${outcome.subject}.`, 'Set API Key', 'Turn Off Completions').then((choice) => {
+          if (choice === 'Set API Key') void vscode.commands.executeCommand('coderoute.setApiKey', outcome.subject);
+          if (choice === 'Turn Off Completions') void toggleCompletions(this.ctx.settings, false);
+        });
         return;
+      }
       case 'config':
         this.status.set({ kind: 'problem', message });
         this.once(`config:${message}`, () => showUserError(`Inline completions: ${message}`, { label: 'Open Settings', query: outcome.subject ?? 'coderoute.tasks.complete' }, OPEN_LOG));
