@@ -8,6 +8,7 @@ import type { RequestContext } from '../../src/core/context/requestContext';
 import { silentLogger } from '../../src/core/log/logger';
 import { REPO_ROOT } from '../host/testResults';
 import { pythonStdlib, seededRandom } from '../support/realSources';
+import { mb, ms, percentile } from './figures';
 
 /**
  * npm run bench:classify — classification speed and memory on real files (~150 KB and ~1.5 MB of
@@ -18,7 +19,6 @@ import { pythonStdlib, seededRandom } from '../support/realSources';
  */
 
 const yieldToLoop = () => new Promise((resolve) => setImmediate(resolve));
-
 
 function filesUnder(dir: string, ext: string, recursive: boolean): string[] {
   const out: string[] = [];
@@ -43,15 +43,6 @@ function realText(files: string[], size: number): { text: string; from: string }
   }
   return { text, from: `${used} file(s) under ${path.dirname(files[0])}` };
 }
-
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-const ms = (x: number) => `${x.toFixed(2)} ms`;
-const mb = (x: number) => `${(x / 1024 / 1024).toFixed(1)} MB`;
 
 function context(languageId: string, docPath: string, text: string, line: number, character: number): RequestContext {
   const p = { line, character };

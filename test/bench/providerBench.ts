@@ -6,6 +6,7 @@ import { defaultSettings, type HttpProviderConfig } from '../../src/core/config/
 import { HttpProviderClients } from '../../src/core/providers/providerFactory';
 import { type Behaviour, MockLlmServer, type RecordedRequest } from '../mock/mockLlmServer';
 import { closedPort } from '../support/providerCalls';
+import { heapAfterGc, mb, ms, percentile, spread } from './figures';
 
 /**
  * npm run bench:providers — what the provider path (OpenAI SDK, stream parsing, error mapping)
@@ -63,20 +64,7 @@ interface Sample {
   text: string;
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-const ms = (x: number) => `${x.toFixed(2)} ms`;
-const mb = (x: number) => `${(x / 1024 / 1024).toFixed(1)} MB`;
-const spread = (values: number[]) => `p50 ${ms(percentile(values, 50))}, p95 ${ms(percentile(values, 95))}, p99 ${ms(percentile(values, 99))}`;
 const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
-
-function heapAfterGc(): number {
-  global.gc?.();
-  return process.memoryUsage().heapUsed;
-}
 
 /** The extension's cache of provider clients: one SDK client per (provider, key, timeouts). */
 const clients = new HttpProviderClients();
