@@ -198,6 +198,7 @@ async function rig(): Promise<Rig> {
         last = { classification, cpuMs: cpuMs(process.cpuUsage(cpu)) };
         return classification;
       },
+      prepare: (request, mode) => classifier.prepare(request, mode),
       directives: (request) => classifier.directives(request),
     },
     settings: () => settings,

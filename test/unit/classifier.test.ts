@@ -283,19 +283,41 @@ describe('classifier (tree-sitter, real grammars)', () => {
         const p = at(name, t);
         return { ...request('typescript', '|'), path: 'big.ts', text: t, headerText: t.slice(0, 200), selection: { start: p, end: p, active: p } };
       };
-      const first = await classifier.classify(ctx(text, 'f10'), 'inline');
+      const first = await classifier.classify(ctx(text, 'f10'), 'auto');
       assert.ok(first.timings.parseMs > 0);
-      let far = await classifier.classify(ctx(text, 'f2900'), 'inline');
+      let far = await classifier.classify(ctx(text, 'f2900'), 'auto');
       for (let i = 0; i < 400 && far.timings.parse !== 'reused'; i++) {
         await new Promise((resolve) => setTimeout(resolve, 5));
-        far = await classifier.classify(ctx(text, 'f2900'), 'inline');
+        far = await classifier.classify(ctx(text, 'f2900'), 'auto');
       }
       assert.equal(far.timings.parse, 'reused', 'the whole-document tree serves a far position without parsing');
       assert.equal(far.features.unit?.name, 'f2900');
       const edited = text.replace('const b = a * 2900;', 'const b = a * 2900;\n  const c = b +');
-      const afterEdit = await classifier.classify(ctx(edited, 'f2900'), 'inline');
+      const afterEdit = await classifier.classify(ctx(edited, 'f2900'), 'auto');
       assert.equal(afterEdit.features.unit?.name, 'f2900');
       assert.equal(afterEdit.timings.parse, 'incremental', 'the edit is applied to the whole-document tree, not parsed afresh');
+    });
+
+    it('for inline completions, parses a small window around the cursor, never the whole document, and prepare() readies it', async () => {
+      const fn = (i: number) => `export function g${i}(a: number): number {\n  const b = a * ${i};\n  return b + 1;\n}\n`;
+      const text = Array.from({ length: 3000 }, (_, i) => fn(i)).join('\n');
+      const ctx = (t: string, name: string): RequestContext => {
+        const line = t.slice(0, t.indexOf(`function ${name}(`)).split('\n').length;
+        const p = { line, character: 12 };
+        return { ...request('typescript', '|'), path: 'inline-big.ts', text: t, headerText: t.slice(0, 200), selection: { start: p, end: p, active: p } };
+      };
+      await classifier.classify(ctx(text, 'g10'), 'inline');
+      // No whole-document tree is built in the background for inline requests: a far spot parses its own window.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const far = await classifier.classify(ctx(text, 'g2900'), 'inline');
+      assert.equal(far.timings.parse, 'fresh');
+      assert.equal(far.features.unit?.name, 'g2900');
+      // prepare() after an edit: the request's classification then reuses the tree.
+      const edited = text.replace('const b = a * 2900;', 'const b = a * 2900;\n  const c = b +');
+      await classifier.prepare(ctx(edited, 'g2900'), 'inline');
+      const after = await classifier.classify(ctx(edited, 'g2900'), 'inline');
+      assert.equal(after.timings.parse, 'reused');
+      assert.equal(after.features.unit?.name, 'g2900');
     });
 
     it('finds the one edit between two texts', () => {

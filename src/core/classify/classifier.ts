@@ -219,6 +219,26 @@ export class Classifier {
     return run;
   }
 
+  /**
+   * Brings the tree a `classify(ctx, mode)` would use up to date, and stops there: called while
+   * nobody waits (after a keystroke, after the cursor moves) so that the classification a request
+   * then needs reuses the tree. Queued with the classifications.
+   */
+  prepare(ctx: RequestContext, mode: ClassifyMode): Promise<void> {
+    const run = this.queue.then(() => this.prepareNow(ctx, mode));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async prepareNow(ctx: RequestContext, mode: ClassifyMode): Promise<void> {
+    if (!this.parser.supports(ctx.languageId)) return;
+    const { selection } = ctx;
+    const window = this.windowFor(ctx, Math.min(selection.start.line, selection.end.line), Math.max(selection.start.line, selection.end.line), mode);
+    const verdict = this.inspect(window.text, ctx.headerText);
+    if (verdict.binary || verdict.minified) return;
+    await this.treeFor(ctx, window);
+  }
+
   private async classifyNow(ctx: RequestContext, mode: ClassifyMode): Promise<Classification> {
     const started = this.now();
     const { selection } = ctx;

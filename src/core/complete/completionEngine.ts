@@ -36,6 +36,8 @@ export interface CompletionReservation {
 export interface CompletionEngineDeps {
   classifier: {
     classify(request: RequestContext, mode: 'inline'): Promise<Classification>;
+    /** Brings the tree `classify` would use up to date, without classifying. */
+    prepare(request: RequestContext, mode: 'inline'): Promise<void>;
     directives(request: RequestContext): Promise<FileDirectives>;
   };
   settings(): Settings;
@@ -148,7 +150,7 @@ export class CompletionEngine {
    */
   async prepare(request: RequestContext): Promise<void> {
     try {
-      await this.deps.classifier.classify(request, 'inline');
+      await this.deps.classifier.prepare(request, 'inline');
     } catch (error) {
       this.deps.logger.debug(`complete: preparing the tree failed: ${error instanceof Error ? error.message : String(error)}`);
     }
