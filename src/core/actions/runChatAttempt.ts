@@ -176,7 +176,8 @@ export interface ChatRunResult {
   error?: ProviderError;
 }
 
-function realSleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Waits `ms`, or less when `signal` aborts first (it resolves then, never rejects). */
+export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const timer = setTimeout(done, ms);
@@ -210,7 +211,7 @@ function acquire(routed: RoutedModel, health: ProviderHealth, avoid: string | un
 export async function runChat(input: ChatRunInput): Promise<ChatRunResult> {
   const attempts: Attempt[] = [];
   const random = input.random ?? Math.random;
-  const sleep = input.sleep ?? realSleep;
+  const sleep = input.sleep ?? abortableSleep;
   const health = input.health ?? new ProviderHealth();
   const { task, requestId, privacy } = input.decision;
   let delivered = false;

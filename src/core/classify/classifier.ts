@@ -214,9 +214,7 @@ export class Classifier {
    * classification may still be running); the parsing is single-threaded anyway.
    */
   classify(ctx: RequestContext, mode: ClassifyMode): Promise<Classification> {
-    const run = this.queue.then(() => this.classifyNow(ctx, mode));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queued(() => this.classifyNow(ctx, mode));
   }
 
   /**
@@ -225,28 +223,34 @@ export class Classifier {
    * then needs reuses the tree. Queued with the classifications.
    */
   prepare(ctx: RequestContext, mode: ClassifyMode): Promise<void> {
-    const run = this.queue.then(() => this.prepareNow(ctx, mode));
+    return this.queued(async () => {
+      const { window, textOnlyWhy } = this.windowOf(ctx, mode);
+      if (!textOnlyWhy) await this.treeFor(ctx, window);
+    });
+  }
+
+  private queued<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async prepareNow(ctx: RequestContext, mode: ClassifyMode): Promise<void> {
-    if (!this.parser.supports(ctx.languageId)) return;
+  /** The window a request's classification reads, its input checks, and why it is not parsed (undefined: it is). */
+  private windowOf(ctx: RequestContext, mode: ClassifyMode): { window: TextWindow; verdict: InputVerdict; textOnlyWhy?: string } {
     const { selection } = ctx;
     const window = this.windowFor(ctx, Math.min(selection.start.line, selection.end.line), Math.max(selection.start.line, selection.end.line), mode);
     const verdict = this.inspect(window.text, ctx.headerText);
-    if (verdict.binary || verdict.minified) return;
-    await this.treeFor(ctx, window);
+    if (!this.parser.supports(ctx.languageId)) return { window, verdict, textOnlyWhy: `no grammar for ${ctx.languageId}` };
+    if (verdict.binary) return { window, verdict, textOnlyWhy: 'binary content' };
+    if (verdict.minified) return { window, verdict, textOnlyWhy: `a line over ${GUARDS.minifiedLineChars} characters (minified)` };
+    return { window, verdict };
   }
 
   private async classifyNow(ctx: RequestContext, mode: ClassifyMode): Promise<Classification> {
     const started = this.now();
     const { selection } = ctx;
     const hasSelection = selection.start.line !== selection.end.line || selection.start.character !== selection.end.character;
-    const firstLine = Math.min(selection.start.line, selection.end.line);
-    const lastLine = Math.max(selection.start.line, selection.end.line);
-    const window = this.windowFor(ctx, firstLine, lastLine, mode);
-    const verdict = this.inspect(window.text, ctx.headerText);
+    const { window, verdict, textOnlyWhy: unparsed } = this.windowOf(ctx, mode);
     const cursor = windowOffset(window, selection.active.line, selection.active.character);
     const selSpan: Span = {
       start: windowOffset(window, selection.start.line, selection.start.character),
@@ -255,12 +259,9 @@ export class Classifier {
 
     let parseMs = 0;
     let parse: ParseKind = 'none';
-    let textOnlyWhy: string | undefined;
+    let textOnlyWhy = unparsed;
     let tree: Tree | undefined;
-    if (!this.parser.supports(ctx.languageId)) textOnlyWhy = `no grammar for ${ctx.languageId}`;
-    else if (verdict.binary) textOnlyWhy = 'binary content';
-    else if (verdict.minified) textOnlyWhy = `a line over ${GUARDS.minifiedLineChars} characters (minified)`;
-    else {
+    if (!textOnlyWhy) {
       const parsed = await this.treeFor(ctx, window);
       parseMs = parsed.parseMs;
       parse = parsed.kind;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
+import { abortableSleep } from '../../core/actions/runChatAttempt';
 import { CompletionCache } from '../../core/complete/completionCache';
 import { CompletionEngine, type CompletionOutcome, type NoCompletionReason } from '../../core/complete/completionEngine';
 import { AdaptiveDebouncer } from '../../core/complete/debouncer';
@@ -216,15 +217,7 @@ export class InlineCompletions implements vscode.InlineCompletionItemProvider, v
       if (signal.aborted) return false;
       const decision = this.debouncer.decide(documentUri, Date.now());
       if (decision.action === 'request') return true;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, decision.retryInMs);
-        function done() {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', done);
-          resolve();
-        }
-        signal.addEventListener('abort', done, { once: true });
-      });
+      await abortableSleep(decision.retryInMs, signal);
     }
   }
 
