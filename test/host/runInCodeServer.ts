@@ -1,21 +1,22 @@
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { launchChromium } from './browser';
-import { ensureCodeServer, startCodeServer, vscodeVersionOf, workbenchUrl } from './codeServer';
+import { ensureHost, selectedHosts, startCodeServer, versionAtLeast, workbenchUrl, type InstalledHost } from './codeServer';
 import { REPO_ROOT, SUITES, prepareRunDir, reportResults, reportTotals, type Suite, type SuiteTally } from './testResults';
 
 /**
- * Runs the integration suites inside a real VS Code extension host (code-server + headless
- * Chromium), one VS Code session per suite, and prints what ran there. Exit code 0 when all passed.
+ * Runs the integration suites inside real VS Code extension hosts (code-server + headless
+ * Chromium): the minimum VS Code and a current one, one VS Code session per suite, and prints
+ * what ran in each. Exit code 0 when all passed in every host.
  */
 
 const TIMEOUT_MS = Number(process.env.CODEROUTE_TEST_TIMEOUT_MS ?? 15 * 60_000);
 
-async function runSuite(packageDir: string, suite: Suite): Promise<SuiteTally | undefined> {
+async function runSuite(host: InstalledHost, suite: Suite): Promise<SuiteTally | undefined> {
   const { runDir, workspace } = prepareRunDir(suite);
   // Completions off unless a suite turns them on: ghost-text requests while other suites edit
   // documents would change their request counts.
-  const server = await startCodeServer(packageDir, {
+  const server = await startCodeServer(host, {
     workspace,
     stateDir: path.join(runDir, 'state'),
     trustWorkspace: suite.trusted,
@@ -51,14 +52,29 @@ async function runSuite(packageDir: string, suite: Suite): Promise<SuiteTally | 
   }
 }
 
-async function main(): Promise<number> {
-  const packageDir = ensureCodeServer();
-  console.log(`[integration] VS Code ${vscodeVersionOf(packageDir)} (code-server ${path.basename(path.dirname(path.dirname(packageDir)))})`);
+async function runHost(host: InstalledHost): Promise<boolean> {
+  console.log(`[integration] ${host.label}`);
   const tallies: (SuiteTally | undefined)[] = [];
   // CODEROUTE_TEST_SUITE=trusted and CODEROUTE_TEST_GREP=<title part> narrow a run while working on one test.
   const only = process.env.CODEROUTE_TEST_SUITE;
-  for (const suite of SUITES.filter((s) => !only || s.name === only)) tallies.push(await runSuite(packageDir, suite));
-  return reportTotals(tallies) ? 0 : 1;
+  for (const suite of SUITES.filter((s) => !only || s.name === only)) {
+    if (suite.needs && !versionAtLeast(host.vscodeVersion, suite.needs.vscode)) {
+      console.log(`[integration] suite "${suite.name}" does not run in VS Code ${host.vscodeVersion}: it needs ${suite.needs.vscode} or later (${suite.needs.why})`);
+      continue;
+    }
+    tallies.push(await runSuite(host, suite));
+  }
+  return reportTotals(tallies, host.spec.id);
+}
+
+async function main(): Promise<number> {
+  const results: { host: InstalledHost; ok: boolean }[] = [];
+  for (const spec of selectedHosts()) {
+    const host = ensureHost(spec);
+    results.push({ host, ok: await runHost(host) });
+  }
+  for (const { host, ok } of results) console.log(`[integration] ${ok ? '✔' : '✘'} ${host.label}`);
+  return results.every((r) => r.ok) ? 0 : 1;
 }
 
 main().then(

@@ -1,16 +1,21 @@
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { runTests } from '@vscode/test-electron';
+import { versionAtLeast } from './codeServer';
 import { REPO_ROOT, SUITES, prepareRunDir, reportResults, reportTotals, type Suite, type SuiteTally } from './testResults';
 
 /**
- * The same integration suites in desktop VS Code, downloaded by @vscode/test-electron. Needs the
- * internet (and a display, or xvfb-run); offline machines use runInCodeServer instead.
+ * The same integration suites in desktop VS Code, downloaded by @vscode/test-electron: the
+ * minimum version and the current stable one, as runInCodeServer does offline. Needs the internet
+ * (and a display, or xvfb-run). CODEROUTE_VSCODE_VERSION=1.100.3 (or stable, insiders) picks one.
  */
-async function runSuite(suite: Suite): Promise<SuiteTally | undefined> {
+const MINIMUM = '1.100.3';
+const VERSIONS = process.env.CODEROUTE_VSCODE_VERSION ? [process.env.CODEROUTE_VSCODE_VERSION] : [MINIMUM, 'stable'];
+
+async function runSuite(suite: Suite, version: string): Promise<SuiteTally | undefined> {
   const { runDir, workspace } = prepareRunDir(suite);
   const code = await runTests({
-    version: process.env.CODEROUTE_VSCODE_VERSION ?? '1.100.3',
+    version,
     extensionDevelopmentPath: REPO_ROOT,
     extensionTestsPath: suite.testsIndex,
     launchArgs: [
@@ -31,9 +36,20 @@ async function runSuite(suite: Suite): Promise<SuiteTally | undefined> {
 }
 
 async function main(): Promise<number> {
-  const tallies: (SuiteTally | undefined)[] = [];
-  for (const suite of SUITES) tallies.push(await runSuite(suite));
-  return reportTotals(tallies) ? 0 : 1;
+  let ok = true;
+  for (const version of VERSIONS) {
+    const tallies: (SuiteTally | undefined)[] = [];
+    for (const suite of SUITES) {
+      // "stable" and "insiders" are newer than any suite's minimum.
+      if (suite.needs && /^\d/.test(version) && !versionAtLeast(version, suite.needs.vscode)) {
+        console.log(`[electron] suite "${suite.name}" does not run in VS Code ${version}: it needs ${suite.needs.vscode} or later (${suite.needs.why})`);
+        continue;
+      }
+      tallies.push(await runSuite(suite, version));
+    }
+    ok = reportTotals(tallies, version.replace(/\W/g, '_')) && ok;
+  }
+  return ok ? 0 : 1;
 }
 
 void main().then((code) => process.exit(code));

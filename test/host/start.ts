@@ -2,14 +2,23 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { MockLlmServer } from '../mock/mockLlmServer';
-import { cacheRoot, ensureCodeServer, startCodeServer, vscodeVersionOf, workbenchUrl } from './codeServer';
+import { cacheRoot, ensureHost, hostSpec, startCodeServer, workbenchUrl, type HostId } from './codeServer';
 import { REPO_ROOT } from './testResults';
 
 /**
  * `npm start`: opens CodeRoute (built from this checkout) in a real VS Code with a sample
  * workspace. Desktop VS Code when `code` is on the PATH; otherwise code-server on 127.0.0.1,
- * with a local mock model configured so that Explain works without any key.
+ * with a local mock model configured so that Explain works without any key. code-server is the
+ * current VS Code; `npm start -- --min` (or CODEROUTE_START_HOST=minimum) opens the minimum one.
  */
+
+function startHost(): HostId {
+  if (process.argv.includes('--min') || process.env.CODEROUTE_START_HOST === 'minimum') return 'minimum';
+  if (process.env.CODEROUTE_START_HOST && process.env.CODEROUTE_START_HOST !== 'current') {
+    throw new Error(`CODEROUTE_START_HOST must be minimum or current, not "${process.env.CODEROUTE_START_HOST}"`);
+  }
+  return 'current';
+}
 
 const STATE = path.join(cacheRoot(), 'start');
 const WORKSPACE = path.join(STATE, 'sample-workspace');
@@ -28,11 +37,11 @@ function hasDesktopCode(): boolean {
 }
 
 async function startInBrowser(): Promise<void> {
-  const packageDir = ensureCodeServer();
+  const host = ensureHost(hostSpec(startHost()));
   const mock = await MockLlmServer.start(Number(process.env.CODEROUTE_MOCK_PORT ?? 0));
-  const server = await startCodeServer(packageDir, {
+  const server = await startCodeServer(host, {
     workspace: WORKSPACE,
-    stateDir: path.join(STATE, 'code-server'),
+    stateDir: path.join(STATE, `code-server-${host.spec.id}`),
     trustWorkspace: true,
     port: Number(process.env.CODEROUTE_PORT ?? 0),
     userSettings: {
@@ -54,7 +63,7 @@ async function startInBrowser(): Promise<void> {
     },
   });
   const url = workbenchUrl(server, WORKSPACE, REPO_ROOT);
-  console.log(`\nVS Code ${vscodeVersionOf(packageDir)} (code-server) with CodeRoute from ${REPO_ROOT}`);
+  console.log(`\n${host.label} with CodeRoute from ${REPO_ROOT}`);
   console.log(`mock model at ${mock.baseUrl} (explain and inline completions go there until you change coderoute.tasks.explain / .complete)`);
   console.log(`\nOpen this URL in a browser:\n\n  ${url}\n\nCtrl+C stops it.`);
   const stop = () => {

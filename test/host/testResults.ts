@@ -27,6 +27,8 @@ export interface Suite {
   trusted: boolean;
   /** Written to the workspace's .vscode/settings.json before VS Code starts. */
   workspaceSettings?: Record<string, unknown>;
+  /** The suite needs an API newer than the minimum host has: it runs only from this VS Code on. */
+  needs?: { vscode: string; why: string };
 }
 
 const suiteIndex = (name: string) => path.join(REPO_ROOT, 'out', 'test', 'integration', name, 'index.js');
@@ -79,11 +81,14 @@ export function reportResults(suite: Suite, runDir: string): SuiteTally | undefi
   return { passed: count('passed'), failed: count('failed'), skipped: count('pending') };
 }
 
-/** Prints the closing line over all suites; true when every suite ran and nothing failed. */
-export function reportTotals(tallies: (SuiteTally | undefined)[]): boolean {
+/**
+ * Prints the closing line over all suites (`label: N passed, N failed, N skipped`, label one word
+ * such as the host's id); true when every suite ran and nothing failed.
+ */
+export function reportTotals(tallies: (SuiteTally | undefined)[], label?: string): boolean {
   const sum = (key: keyof SuiteTally) => tallies.reduce((n, t) => n + (t?.[key] ?? 0), 0);
   const missing = tallies.filter((t) => t === undefined).length;
   if (missing) console.log(`[integration] ${missing} suite(s) wrote no results`);
-  console.log(`${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped`);
+  console.log(`${label ? `${label}: ` : ''}${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped`);
   return missing === 0 && sum('failed') === 0 && sum('passed') > 0;
 }
