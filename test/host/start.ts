@@ -9,15 +9,15 @@ import { REPO_ROOT } from './testResults';
  * `npm start`: opens CodeRoute (built from this checkout) in a real VS Code with a sample
  * workspace. Desktop VS Code when `code` is on the PATH; otherwise code-server on 127.0.0.1,
  * with a local mock model configured so that Explain works without any key. code-server is the
- * current VS Code; `npm start -- --min` (or CODEROUTE_START_HOST=minimum) opens the minimum one.
+ * minimum VS Code; `npm start -- --current` (or CODEROUTE_START_HOST=current) opens the current
+ * one, which does not yet load the extension under development (see DEFAULT_HOSTS).
  */
 
 function startHost(): HostId {
-  if (process.argv.includes('--min') || process.env.CODEROUTE_START_HOST === 'minimum') return 'minimum';
-  if (process.env.CODEROUTE_START_HOST && process.env.CODEROUTE_START_HOST !== 'current') {
-    throw new Error(`CODEROUTE_START_HOST must be minimum or current, not "${process.env.CODEROUTE_START_HOST}"`);
-  }
-  return 'current';
+  const env = process.env.CODEROUTE_START_HOST;
+  if (env && env !== 'current' && env !== 'minimum') throw new Error(`CODEROUTE_START_HOST must be minimum or current, not "${env}"`);
+  if (process.argv.includes('--current') || env === 'current') return 'current';
+  return 'minimum';
 }
 
 const STATE = path.join(cacheRoot(), 'start');
