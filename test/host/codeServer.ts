@@ -30,6 +30,8 @@ export const HOSTS: readonly HostSpec[] = [
  * In code-server 4.139.1 the workbench does not yet load the extension named by the URL's
  * `extensionDevelopmentPath` payload (the extension host starts, CodeRoute never activates and
  * the suite's run() is never called), so default runs stay on the minimum host until that is fixed.
+ * Why: a built 1.139 workbench reads that payload only when the server runs with
+ * `enable-smoke-test-driver`, and code-server's own command line refuses that option.
  */
 export const DEFAULT_HOSTS: readonly HostId[] = ['minimum'];
 
