@@ -99,17 +99,6 @@ export function vscodeVersionOf(packageDir: string): string {
   return String(pkg.version);
 }
 
-/** True when VS Code `version` is at least `minimum` (both "major.minor[.patch]"). */
-export function versionAtLeast(version: string, minimum: string): boolean {
-  const parts = (v: string) => v.split(/[.-]/).slice(0, 3).map((n) => Number.parseInt(n, 10) || 0);
-  const a = parts(version);
-  const b = parts(minimum);
-  for (let i = 0; i < 3; i++) {
-    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
-  }
-  return true;
-}
-
 export interface RunningCodeServer {
   port: number;
   url: string;
@@ -184,7 +173,7 @@ export async function startCodeServer(host: InstalledHost, options: CodeServerOp
       XDG_CACHE_HOME: path.join(home, '.cache'),
       XDG_DATA_HOME: path.join(home, '.local', 'share'),
       XDG_STATE_HOME: path.join(home, '.local', 'state'),
-      // The current host runs on its own Node; the project's npm settings are not for it.
+      // Whatever code-server starts as `node` runs on the same Node as code-server itself.
       PATH: `${path.dirname(host.nodePath)}${path.delimiter}${process.env.PATH ?? ''}`,
     },
   });

@@ -13,7 +13,7 @@ set -euo pipefail
 dest=${1:?destination folder}
 version=${2:?code-server version}
 # Bump when this script changes what it installs, so cached installs are redone.
-layout=3
+layout=2
 if [ -f "$dest/.complete-$layout" ]; then exit 0; fi
 
 case "$version" in

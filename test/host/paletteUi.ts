@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { MockLlmServer } from '../mock/mockLlmServer';
 import { launchChromium } from './browser';
-import { ensureHost, hostSpec, selectedHosts, startCodeServer, workbenchUrl, type InstalledHost, type RunningCodeServer } from './codeServer';
+import { ensureHost, selectedHosts, startCodeServer, workbenchUrl, type InstalledHost, type RunningCodeServer } from './codeServer';
 import { REPO_ROOT } from './testResults';
 
 /**
@@ -18,7 +18,7 @@ import { REPO_ROOT } from './testResults';
 const STEP_MS = 60_000;
 /**
  * The screenshots go to out/screenshots/<host>/ on every run (so `npm test` leaves the tree clean);
- * with `--update-readme` (npm run screenshot) the current host's replace the README's pictures.
+ * with `--update-readme` (npm run screenshot) the newest selected host's replace the README's pictures.
  */
 const UPDATE_README = process.argv.includes('--update-readme');
 function screenshotDir(host: InstalledHost): string {
@@ -207,8 +207,8 @@ async function main(): Promise<number> {
   if (!statSync(path.join(REPO_ROOT, 'dist', 'extension.js'), { throwIfNoEntry: false })) {
     throw new Error('build first: npm run build && npm run build:tests');
   }
-  // The README shows what users run today: its pictures come from the current host.
-  const hosts = UPDATE_README ? [hostSpec('current')] : selectedHosts();
+  // The README shows the newest VS Code the run covers, the last of the selected hosts.
+  const hosts = UPDATE_README ? selectedHosts().slice(-1) : selectedHosts();
   let failed = 0;
   for (const spec of hosts) if (!(await runUi(ensureHost(spec)))) failed++;
   console.log(`ui: ${hosts.length - failed} passed, ${failed} failed`);

@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { launchChromium } from './browser';
-import { ensureHost, selectedHosts, startCodeServer, versionAtLeast, workbenchUrl, type InstalledHost } from './codeServer';
-import { REPO_ROOT, SUITES, prepareRunDir, reportResults, reportTotals, type Suite, type SuiteTally } from './testResults';
+import { ensureHost, selectedHosts, startCodeServer, workbenchUrl, type InstalledHost } from './codeServer';
+import { REPO_ROOT, SUITES, prepareRunDir, reportResults, reportTotals, whyNotRunIn, type Suite, type SuiteTally } from './testResults';
 
 /**
  * Runs the integration suites inside real VS Code extension hosts (code-server + headless
@@ -58,8 +58,9 @@ async function runHost(host: InstalledHost): Promise<boolean> {
   // CODEROUTE_TEST_SUITE=trusted and CODEROUTE_TEST_GREP=<title part> narrow a run while working on one test.
   const only = process.env.CODEROUTE_TEST_SUITE;
   for (const suite of SUITES.filter((s) => !only || s.name === only)) {
-    if (suite.needs && !versionAtLeast(host.vscodeVersion, suite.needs.vscode)) {
-      console.log(`[integration] suite "${suite.name}" does not run in VS Code ${host.vscodeVersion}: it needs ${suite.needs.vscode} or later (${suite.needs.why})`);
+    const notHere = whyNotRunIn(suite, host.vscodeVersion);
+    if (notHere) {
+      console.log(`[integration] ${notHere}`);
       continue;
     }
     tallies.push(await runSuite(host, suite));

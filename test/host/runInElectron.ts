@@ -1,8 +1,7 @@
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { runTests } from '@vscode/test-electron';
-import { versionAtLeast } from './codeServer';
-import { REPO_ROOT, SUITES, prepareRunDir, reportResults, reportTotals, type Suite, type SuiteTally } from './testResults';
+import { REPO_ROOT, SUITES, prepareRunDir, reportResults, reportTotals, whyNotRunIn, type Suite, type SuiteTally } from './testResults';
 
 /**
  * The same integration suites in desktop VS Code, downloaded by @vscode/test-electron: the
@@ -40,9 +39,9 @@ async function main(): Promise<number> {
   for (const version of VERSIONS) {
     const tallies: (SuiteTally | undefined)[] = [];
     for (const suite of SUITES) {
-      // "stable" and "insiders" are newer than any suite's minimum.
-      if (suite.needs && /^\d/.test(version) && !versionAtLeast(version, suite.needs.vscode)) {
-        console.log(`[electron] suite "${suite.name}" does not run in VS Code ${version}: it needs ${suite.needs.vscode} or later (${suite.needs.why})`);
+      const notHere = whyNotRunIn(suite, version);
+      if (notHere) {
+        console.log(`[electron] ${notHere}`);
         continue;
       }
       tallies.push(await runSuite(suite, version));

@@ -43,6 +43,26 @@ export const SUITES: Suite[] = [
   },
 ];
 
+/** True when VS Code `version` is at least `minimum` (both "major.minor[.patch]"). */
+export function versionAtLeast(version: string, minimum: string): boolean {
+  const parts = (v: string) => v.split(/[.-]/).slice(0, 3).map((n) => Number.parseInt(n, 10) || 0);
+  const a = parts(version);
+  const b = parts(minimum);
+  for (let i = 0; i < 3; i++) {
+    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  }
+  return true;
+}
+
+/**
+ * Why `suite` does not run in VS Code `version`, or undefined when it does. Channel names such as
+ * "stable" or "insiders" are newer than any suite needs.
+ */
+export function whyNotRunIn(suite: Suite, version: string): string | undefined {
+  if (!suite.needs || !/^\d/.test(version) || versionAtLeast(version, suite.needs.vscode)) return undefined;
+  return `suite "${suite.name}" does not run in VS Code ${version}: it needs ${suite.needs.vscode} or later (${suite.needs.why})`;
+}
+
 /** A fresh folder holding a copy of the sample workspace; results land next to the copy. */
 export function prepareRunDir(suite: Suite): { runDir: string; workspace: string } {
   if (!existsSync(suite.testsIndex) || !existsSync(path.join(REPO_ROOT, 'dist', 'extension.js'))) {

@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { HOSTS, selectedHosts, versionAtLeast } from '../host/codeServer';
+import { HOSTS, selectedHosts } from '../host/codeServer';
+import { SUITES, versionAtLeast, whyNotRunIn } from '../host/testResults';
 import { REPO_ROOT } from './repoRoot';
 
 describe('test hosts (the VS Code versions the integration tests cover)', () => {
@@ -35,5 +36,13 @@ describe('test hosts (the VS Code versions the integration tests cover)', () => 
     assert.equal(versionAtLeast('1.104.0', '1.104'), true);
     assert.equal(versionAtLeast('1.99.9', '1.100.0'), false);
     assert.equal(versionAtLeast('2.0.0', '1.140.0'), true);
+  });
+
+  it('leaves a suite that needs a newer API out of an older host, saying why', () => {
+    const suite = { ...SUITES[0]!, name: 'chat', needs: { vscode: '1.104.0', why: 'the chat model provider API' } };
+    assert.match(whyNotRunIn(suite, '1.100.3') ?? '', /"chat" does not run in VS Code 1\.100\.3: it needs 1\.104\.0 or later \(the chat model provider API\)/);
+    assert.equal(whyNotRunIn(suite, '1.139.1'), undefined);
+    assert.equal(whyNotRunIn(suite, 'stable'), undefined);
+    assert.equal(whyNotRunIn(SUITES[0]!, '1.100.3'), undefined);
   });
 });
