@@ -33,14 +33,8 @@ export const HOSTS: readonly HostSpec[] = [
   { id: 'current', codeServerVersion: '4.139.1', nodeMajor: 24, serverArgs: ['--vscode-option', 'enable-smoke-test-driver'] },
 ];
 
-/**
- * In code-server 4.139.1 the workbench does not yet load the extension named by the URL's
- * `extensionDevelopmentPath` payload (the extension host starts, CodeRoute never activates and
- * the suite's run() is never called), so default runs stay on the minimum host until that is fixed.
- * Why: a built 1.139 workbench reads that payload only when the server runs with
- * `enable-smoke-test-driver`, and code-server's own command line refuses that option.
- */
-export const DEFAULT_HOSTS: readonly HostId[] = ['minimum'];
+/** Every run covers both, minimum first: what CodeRoute promises (engines.vscode) and what users run. */
+export const DEFAULT_HOSTS: readonly HostId[] = ['minimum', 'current'];
 
 export function hostSpec(id: HostId): HostSpec {
   const spec = HOSTS.find((h) => h.id === id);
@@ -50,8 +44,7 @@ export function hostSpec(id: HostId): HostSpec {
 
 /**
  * The hosts a run uses: CODEROUTE_TEST_HOSTS=minimum,current; `--min` / `--current` on the
- * command line pick one. The default is the minimum host alone until the current host loads an
- * extension under development (see DEFAULT_HOSTS).
+ * command line pick one. The default is both (DEFAULT_HOSTS).
  */
 export function selectedHosts(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env): HostSpec[] {
   if (argv.includes('--min') || argv.includes('--minimum')) return [hostSpec('minimum')];

@@ -9,15 +9,15 @@ import { REPO_ROOT } from './testResults';
  * `npm start`: opens CodeRoute (built from this checkout) in a real VS Code with a sample
  * workspace. Desktop VS Code when `code` is on the PATH; otherwise code-server on 127.0.0.1,
  * with a local mock model configured so that Explain works without any key. code-server is the
- * minimum VS Code; `npm start -- --current` (or CODEROUTE_START_HOST=current) opens the current
- * one, which does not yet load the extension under development (see DEFAULT_HOSTS).
+ * current VS Code (what users run); `npm start -- --min` (or CODEROUTE_START_HOST=minimum) opens
+ * the minimum one that engines.vscode names.
  */
 
 function startHost(): HostId {
   const env = process.env.CODEROUTE_START_HOST;
   if (env && env !== 'current' && env !== 'minimum') throw new Error(`CODEROUTE_START_HOST must be minimum or current, not "${env}"`);
-  if (process.argv.includes('--current') || env === 'current') return 'current';
-  return 'minimum';
+  if (process.argv.includes('--min') || process.argv.includes('--minimum') || env === 'minimum') return 'minimum';
+  return 'current';
 }
 
 const STATE = path.join(cacheRoot(), 'start');
