@@ -9,6 +9,7 @@ import {
   ProviderError,
   type ChatMessage,
   type ChatProvider,
+  type ChatRequest,
   type ChatResult,
   type ProviderErrorKind,
 } from '../providers/chatProvider';
@@ -45,6 +46,9 @@ export interface ChatAttemptInput {
   decision: RouteDecision;
   messages: ChatMessage[];
   maxOutputTokens: number;
+  /** Tools the model may call (a chat request in agent mode), passed to every model of the chain. */
+  tools?: ChatRequest['tools'];
+  toolMode?: ChatRequest['toolMode'];
   provider: ChatProvider;
   onText: (delta: string) => void;
   signal: AbortSignal;
@@ -105,7 +109,7 @@ export async function runChatAttempt(input: ChatAttemptInput): Promise<AttemptRe
   let outcome: AttemptResult;
   try {
     const result = await input.provider.streamChat(
-      { model: chosen.model.name, messages: input.messages, maxOutputTokens: input.maxOutputTokens },
+      { model: chosen.model.name, messages: input.messages, maxOutputTokens: input.maxOutputTokens, tools: input.tools, toolMode: input.toolMode },
       onText,
       input.signal,
     );

@@ -1,6 +1,33 @@
+/** A tool call the model made: which tool, with what input (parsed JSON), under the id its result refers to. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  input: Record<string, unknown>;
+}
+
+/** What a tool returned to a call, carried in a later user turn. */
+export interface ToolResult {
+  callId: string;
+  /** The result as text (VS Code's text parts joined; other parts described). */
+  content: string;
+  isError?: boolean;
+}
+
+/** A tool the model may call: its name, what it does, and the JSON schema of its input. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  inputSchema?: Record<string, unknown>;
+}
+
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
+  /** The message's text (may be empty when it carries only tool calls or results). */
   content: string;
+  /** Assistant turns: the tool calls the model made in that turn, after its text. */
+  toolCalls?: ToolCall[];
+  /** User turns: the results of the previous turn's tool calls, before its text. */
+  toolResults?: ToolResult[];
 }
 
 export interface ChatRequest {
@@ -9,6 +36,10 @@ export interface ChatRequest {
   messages: ChatMessage[];
   maxOutputTokens: number;
   temperature?: number;
+  /** Tools the model may call (agent mode); none when absent or empty. */
+  tools?: ToolSpec[];
+  /** `required`: the model must call a tool; `auto` (the default): it may. */
+  toolMode?: 'auto' | 'required';
 }
 
 export interface TokenUsage {
@@ -25,6 +56,8 @@ export interface TokenUsage {
 
 export interface ChatResult {
   text: string;
+  /** The tool calls the model made, complete (arguments parsed), in the order it made them. */
+  toolCalls?: ToolCall[];
   usage: TokenUsage;
   finishReason?: string;
   /**
@@ -71,6 +104,13 @@ export class ProviderError extends Error {
   }
 }
 
+/** Everything a message carries as text, tool calls and results included (for counting tokens). */
+export function messageText(message: ChatMessage): string {
+  const calls = (message.toolCalls ?? []).map((c) => `${c.name}(${JSON.stringify(c.input)})`);
+  const results = (message.toolResults ?? []).map((r) => r.content);
+  return [...results, message.content, ...calls].filter((t) => t.length > 0).join('\n');
+}
+
 /** A rough token count for text whose usage the provider did not report (about 4 characters a token). */
 export function estimateTokens(text: string): number {
   return text.length === 0 ? 0 : Math.ceil(text.length / 4);
@@ -78,7 +118,7 @@ export function estimateTokens(text: string): number {
 
 export function estimateMessagesTokens(messages: readonly ChatMessage[]): number {
   // Each message carries a few tokens of framing (role, separators) besides its content.
-  return messages.reduce((sum, m) => sum + 4 + estimateTokens(m.content), 0);
+  return messages.reduce((sum, m) => sum + 4 + estimateTokens(messageText(m)), 0);
 }
 
 /** A plain-text completion: the model continues `prompt`; with `suffix`, it fills in the middle. */

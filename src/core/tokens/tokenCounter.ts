@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../providers/chatProvider';
+import { messageText, type ChatMessage } from '../providers/chatProvider';
 
 /**
  * Counts tokens for usage the provider did not report. Asynchronous because the real tokenizer
@@ -17,7 +17,7 @@ export const MESSAGE_FRAMING_TOKENS = 4;
 
 /** The input side of a chat request as the counter sees it: one text per message. */
 export function messageTexts(messages: readonly ChatMessage[]): string[] {
-  return messages.map((m) => m.content);
+  return messages.map(messageText);
 }
 
 /** Input tokens from per-message counts: the content of each plus its framing. */
