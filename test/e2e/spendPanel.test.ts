@@ -153,6 +153,8 @@ describe('spend panel in Chromium', () => {
     assert.equal(await page.locator('#chart canvas').count(), 1);
     assert.match((await page.getAttribute('#chart', 'aria-label')) ?? '', /^Bar chart of spend per day by model/);
     await page.click('#chart-data summary');
+    // The table is drawn on the details' toggle event, which fires after the click returns.
+    await page.locator('#chart-table tbody tr').first().waitFor();
     const days = await page.locator('#chart-table tbody tr').count();
     assert.ok(days >= 60 && days <= 62, `${days} days`);
     assert.equal(await page.locator('#chart-table thead th[scope="col"]').count(), message.type === 'spendSummary' ? message.summary.series.day.byModel.length + 2 : 0);
