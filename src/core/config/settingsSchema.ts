@@ -14,12 +14,12 @@ const modelIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
 export const PROVIDER_KINDS = ['openai', 'anthropic', 'vscode-lm'] as const;
 export const MODEL_TAGS = ['cheap', 'code', 'strong', 'local'] as const;
 export const BALANCE_POLICIES = ['round-robin', 'least-outstanding'] as const;
-export const MODEL_CAPABILITIES = ['chat', 'fim'] as const;
+export const MODEL_CAPABILITIES = ['chat', 'fim', 'tools', 'images'] as const;
 /** How a `fim` model is prompted (see `src/core/complete/fimPrompt.ts`). */
 export const FIM_TEMPLATES = ['auto', 'suffix', 'chat', 'qwen', 'deepseek', 'codellama', 'starcoder', 'codestral'] as const;
 export const ROUTING_MODES = ['task', 'performance', 'hybrid'] as const;
-/** Task names a rule can match: the five tasks and the three kinds of inline completion. */
-export const RULE_TASKS = ['format', 'explain', 'generate', 'debug', 'complete', 'complete-line', 'complete-block', 'complete-comment'] as const;
+/** Task names a rule can match: the seven tasks and the three kinds of inline completion. */
+export const RULE_TASKS = ['format', 'explain', 'generate', 'debug', 'complete', 'chat', 'agent', 'complete-line', 'complete-block', 'complete-comment'] as const;
 
 export type ModelTag = (typeof MODEL_TAGS)[number];
 export type RoutingMode = (typeof ROUTING_MODES)[number];
@@ -123,8 +123,12 @@ export const modelSchema = z
     /** More deployments of the same model (another provider or region), balanced with the first. */
     deployments: z.array(deploymentSchema).max(32).optional(),
     balance: z.enum(BALANCE_POLICIES).default('round-robin'),
-    /** `chat` answers messages; `fim` completes the middle between a prefix and a suffix. */
-    capabilities: z.array(z.enum(MODEL_CAPABILITIES)).min(1).default(['chat']),
+    /**
+     * `chat` answers messages; `fim` completes the middle between a prefix and a suffix; `tools`
+     * calls tools (agent mode in VS Code's chat); `images` reads images. By default a chat model
+     * that calls tools, as today's chat APIs do.
+     */
+    capabilities: z.array(z.enum(MODEL_CAPABILITIES)).min(1).default(['chat', 'tools']),
     /**
      * How inline completions are asked of a `fim` model: `auto` (the FIM tokens of a known family
      * from the model's name, else the endpoint's `suffix`), `suffix`, a family, or `chat`.
@@ -147,8 +151,8 @@ const defaultProviders: ProviderConfig[] = [
   { id: 'openai', kind: 'openai', baseUrl: 'https://api.openai.com/v1', auth: 'apiKey' },
 ];
 const defaultModels: ModelConfig[] = [
-  { id: 'gpt-4.1-mini', provider: 'openai', name: 'gpt-4.1-mini', tags: ['cheap'], balance: 'round-robin', capabilities: ['chat'], contextWindow: 1_047_576 },
-  { id: 'gpt-4.1', provider: 'openai', name: 'gpt-4.1', tags: ['code', 'strong'], balance: 'round-robin', capabilities: ['chat'], contextWindow: 1_047_576 },
+  { id: 'gpt-4.1-mini', provider: 'openai', name: 'gpt-4.1-mini', tags: ['cheap'], balance: 'round-robin', capabilities: ['chat', 'tools', 'images'], contextWindow: 1_047_576 },
+  { id: 'gpt-4.1', provider: 'openai', name: 'gpt-4.1', tags: ['code', 'strong'], balance: 'round-robin', capabilities: ['chat', 'tools', 'images'], contextWindow: 1_047_576 },
 ];
 /** Tiers by default: format, explain and completions to cheap models; generate and debug to code models. */
 const defaultTaskModels: Record<Task, string> = {
@@ -157,6 +161,8 @@ const defaultTaskModels: Record<Task, string> = {
   generate: 'code',
   debug: 'code',
   complete: 'cheap',
+  chat: 'cheap',
+  agent: 'code',
 };
 
 /**
@@ -183,6 +189,8 @@ export const SETTING_SCHEMAS = {
   'tasks.generate': taskModels(defaultTaskModels.generate),
   'tasks.debug': taskModels(defaultTaskModels.debug),
   'tasks.complete': taskModels(defaultTaskModels.complete),
+  'tasks.chat': taskModels(defaultTaskModels.chat),
+  'tasks.agent': taskModels(defaultTaskModels.agent),
   'request.timeoutSeconds': z.number().min(1).max(3600).default(120),
   'request.connectTimeoutSeconds': z.number().min(1).max(600).default(30),
   'request.idleTimeoutSeconds': z.number().min(1).max(3600).default(60),

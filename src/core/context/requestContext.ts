@@ -1,7 +1,11 @@
-/** The tasks a request can be. Editor actions name one explicitly; completions are inferred. */
-export type Task = 'format' | 'explain' | 'generate' | 'debug' | 'complete';
+/**
+ * The tasks a request can be. Editor actions name one explicitly; completions are inferred; a
+ * chat request (VS Code's Chat view) is classified from its messages into one of the editor tasks,
+ * `chat` (a general question) or `agent` (a turn that offers tools or carries their results).
+ */
+export type Task = 'format' | 'explain' | 'generate' | 'debug' | 'complete' | 'chat' | 'agent';
 
-export const TASKS: readonly Task[] = ['format', 'explain', 'generate', 'debug', 'complete'];
+export const TASKS: readonly Task[] = ['format', 'explain', 'generate', 'debug', 'complete', 'chat', 'agent'];
 
 /** A position as zero-based line and character, like VS Code's but without its types. */
 export interface TextPosition {
