@@ -2,12 +2,38 @@ import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { anthropicWire, isMessagesPath } from './anthropicWire';
 import { completionsWire, isCompletionsPath } from './completionsWire';
+import {
+  argumentPieces,
+  argumentText,
+  callId,
+  callsText,
+  contentText,
+  toolResultsAnswer,
+  type MockToolCall,
+  type ToolCallsWhenOffered,
+  type ToolView,
+} from './mockToolCalls';
 
 /**
  * A loopback mock LLM server that speaks the OpenAI chat-completions wire format (and the legacy
  * completions one, in completionsWire.ts, and Anthropic's Messages API, in anthropicWire.ts): JSON
  * answers and server-sent-event streams with `usage`, and injected faults (delays, HTTP errors,
  * dropped connections, malformed events, error events mid-stream). It only ever listens on 127.0.0.1.
+ *
+ * Tool calls, in both chat wire formats:
+ * - A `reply` with `toolCalls` answers with those calls after its text (no text unless `text` is
+ *   given): OpenAI's `delta.tool_calls` fragments (id and name first, the arguments in pieces) and
+ *   `finish_reason: "tool_calls"`, or Anthropic's `tool_use` blocks with `input_json_delta` pieces
+ *   and `stop_reason: "tool_use"`. `rawArguments` sends arguments that are not JSON.
+ * - A request whose latest user turn brings tool results back (OpenAI `tool` messages, Anthropic
+ *   `tool_result` blocks) is answered, unless the behaviour gives its own `text` or `toolCalls`,
+ *   with text that quotes each result: `Mock answer from M after the tools: "R1", "R2".`
+ * - An agent round trip: set `mock.toolCallsWhenOffered` (fixed calls, or a function of the tool
+ *   names offered). Then a `reply` that names neither `text` nor `toolCalls` (the default reply
+ *   included) answers a request that offers tools, and brings no results back, with those calls.
+ *   So request 1 (tools offered) gets the calls, request 2 (the results) gets the quoting text,
+ *   and a test sees the result reach the model without scripting the turns; queued faults still
+ *   take precedence. `reset()` turns it off.
  */
 
 export interface RecordedRequest {
@@ -36,6 +62,8 @@ export type Behaviour =
       errorAfterChunks?: number;
       /** That error's `type`; `overloaded_error` when not given. */
       errorType?: string;
+      /** Tool calls made after the text (see the top of this file). */
+      toolCalls?: MockToolCall[];
     }
   | { kind: 'fail'; status: number; message?: string; headers?: Record<string, string> }
   | { kind: 'delay'; ms: number; then: Behaviour }
@@ -45,16 +73,45 @@ export type Behaviour =
   | { kind: 'hangup' }
   | { kind: 'malformed' };
 
+export type Reply = Extract<Behaviour, { kind: 'reply' }>;
+
+/** A chat-completions message as clients send it: content is null beside tool calls, or a list of parts. */
+interface ChatBodyMessage {
+  role: string;
+  content?: string | null | { type?: string; text?: unknown }[];
+  tool_calls?: { id?: string; type?: string; function?: { name?: string; arguments?: string } }[];
+  /** On `tool` messages: the call whose result this is. */
+  tool_call_id?: string;
+}
+
 interface ChatBody {
   model?: string;
   stream?: boolean;
   stream_options?: { include_usage?: boolean };
-  messages?: { role: string; content: string }[];
+  messages?: ChatBodyMessage[];
+  tools?: { type?: string; function?: { name?: unknown } }[];
+  tool_choice?: unknown;
+}
+
+/** The tools a chat-completions request offers, and the `tool` messages after its last assistant message. */
+function chatToolView(body: ChatBody): ToolView {
+  const offered = (body.tools ?? []).map((tool) => tool.function?.name).filter((name): name is string => typeof name === 'string');
+  const messages = body.messages ?? [];
+  const latest = messages.slice(messages.map((m) => m.role).lastIndexOf('assistant') + 1);
+  return { offered, results: latest.filter((m) => m.role === 'tool').map((m) => contentText(m.content)) };
+}
+
+/** What every wire format's request body may hold; each wire reads it as its own body type. */
+export interface WireBody {
+  model?: string;
+  stream?: boolean;
 }
 
 /** A wire format other than chat completions: how it answers a `reply`, and how it words failures. */
 export interface Wire {
-  reply(behaviour: Extract<Behaviour, { kind: 'reply' }>, body: ChatBody, res: http.ServerResponse): Promise<void>;
+  reply(behaviour: Reply, body: WireBody, res: http.ServerResponse): Promise<void>;
+  /** What a request says about tools; a wire without tools has none. */
+  toolView?(body: WireBody): ToolView;
   /** The JSON body of an HTTP error; the OpenAI one when absent. */
   errorBody?(status: number, message: string): object;
   /** An event stream whose data is not JSON; the OpenAI one when absent. */
@@ -82,8 +139,13 @@ export function defaultAnswer(body: { model?: string }): string {
   return `Mock answer from ${body.model ?? 'unknown-model'}: this code does what it says.`;
 }
 
+/** A reply's text: its own, else none beside tool calls, else the default answer. */
+export function replyText(behaviour: Reply, body: { model?: string }): string {
+  return behaviour.text ?? (behaviour.toolCalls?.length ? '' : defaultAnswer(body));
+}
+
 /** Streams `text` in `behaviour.chunks` pieces, with the delays and faults the behaviour asks for. */
-export async function streamReply(behaviour: Extract<Behaviour, { kind: 'reply' }>, text: string, res: http.ServerResponse, frames: StreamFrames): Promise<void> {
+export async function streamReply(behaviour: Reply, text: string, res: http.ServerResponse, frames: StreamFrames): Promise<void> {
   const count = Math.max(1, Math.min(behaviour.chunks ?? 4, text.length || 1));
   const size = Math.ceil(text.length / count);
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
@@ -109,6 +171,8 @@ export async function streamReply(behaviour: Extract<Behaviour, { kind: 'reply' 
 
 export class MockLlmServer {
   readonly requests: RecordedRequest[] = [];
+  /** Agent round trips (see the top of this file): the calls a default reply makes when tools are offered. */
+  toolCallsWhenOffered: ToolCallsWhenOffered | undefined;
   private readonly queue: Behaviour[] = [];
   private readonly sockets = new Set<Socket>();
   private waiters: { count: number; resolve: () => void }[] = [];
@@ -153,6 +217,7 @@ export class MockLlmServer {
   reset(): void {
     this.queue.length = 0;
     this.requests.length = 0;
+    this.toolCallsWhenOffered = undefined;
   }
 
   /** Resolves when at least `count` requests have arrived. */
@@ -247,21 +312,37 @@ export class MockLlmServer {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         res.end(wire?.malformed ?? 'data: {"choices": [ this is not json\n\n');
         return;
-      case 'reply':
-        if (wire) return wire.reply(behaviour, body, res);
-        return body.stream ? this.stream(behaviour, body, res) : this.json(behaviour, body, res);
+      case 'reply': {
+        const planned = this.planReply(behaviour, body, wire ? wire.toolView?.(body) : chatToolView(body));
+        if (wire) return wire.reply(planned, body, res);
+        return body.stream ? this.stream(planned, body, res) : this.json(planned, body, res);
+      }
     }
   }
 
-  private usage(body: ChatBody, text: string) {
-    const prompt = (body.messages ?? []).map((m) => m.content).join('\n');
+  /** A reply that leaves its answer open gets one from the tools: quoting their results, or calling them. */
+  private planReply(behaviour: Reply, body: ChatBody, tools: ToolView | undefined): Reply {
+    if (!tools || behaviour.text !== undefined || behaviour.toolCalls) return behaviour;
+    if (tools.results.length > 0) return { ...behaviour, text: toolResultsAnswer(body.model, tools.results) };
+    const calls = this.toolCallsWhenOffered;
+    if (!calls || tools.offered.length === 0) return behaviour;
+    return { ...behaviour, toolCalls: typeof calls === 'function' ? calls(tools.offered) : calls };
+  }
+
+  private usage(body: ChatBody, text: string, calls?: readonly MockToolCall[]) {
+    const prompt = (body.messages ?? []).map((m) => contentText(m.content) + callsText(m.tool_calls?.map(fromWireCall))).join('\n');
     const prompt_tokens = countTokens(prompt);
-    const completion_tokens = countTokens(text);
+    const completion_tokens = countTokens(text + callsText(calls));
     return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
   }
 
-  private json(behaviour: Extract<Behaviour, { kind: 'reply' }>, body: ChatBody, res: http.ServerResponse): void {
-    const text = behaviour.text ?? defaultAnswer(body);
+  private json(behaviour: Reply, body: ChatBody, res: http.ServerResponse): void {
+    const text = replyText(behaviour, body);
+    const calls = behaviour.toolCalls ?? [];
+    const message =
+      calls.length > 0
+        ? { role: 'assistant', content: text || null, tool_calls: calls.map((call, i) => ({ id: callId(call, i, 'call'), type: 'function', function: { name: call.name, arguments: argumentText(call) } })) }
+        : { role: 'assistant', content: text };
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(
       JSON.stringify({
@@ -269,27 +350,40 @@ export class MockLlmServer {
         object: 'chat.completion',
         created: Math.floor(Date.now() / 1000),
         model: body.model,
-        choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
-        usage: behaviour.omitUsage ? undefined : this.usage(body, text),
+        choices: [{ index: 0, message, finish_reason: calls.length > 0 ? 'tool_calls' : 'stop' }],
+        usage: behaviour.omitUsage ? undefined : this.usage(body, text, calls),
       }),
     );
   }
 
-  private stream(behaviour: Extract<Behaviour, { kind: 'reply' }>, body: ChatBody, res: http.ServerResponse): Promise<void> {
-    const text = behaviour.text ?? defaultAnswer(body);
+  private stream(behaviour: Reply, body: ChatBody, res: http.ServerResponse): Promise<void> {
+    const text = replyText(behaviour, body);
+    const calls = behaviour.toolCalls ?? [];
     const base = { id: 'chatcmpl-mock', object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: body.model };
     const data = (payload: unknown) => `data: ${JSON.stringify(payload)}\n\n`;
+    const delta = (payload: object, finish_reason: string | null = null) => data({ ...base, choices: [{ index: 0, delta: payload, finish_reason }] });
     const withUsage = body.stream_options?.include_usage && !behaviour.omitUsage;
+    // Each call as OpenAI streams it: its id and name first, then its arguments in pieces, by `index`.
+    const callFrames = calls.flatMap((call, index) => [
+      delta({ tool_calls: [{ index, id: callId(call, index, 'call'), type: 'function', function: { name: call.name, arguments: '' } }] }),
+      ...argumentPieces(call).map((piece) => delta({ tool_calls: [{ index, function: { arguments: piece } }] })),
+    ]);
     return streamReply(behaviour, text, res, {
-      opening: () => [data({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] })],
-      piece: (piece) => data({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] }),
+      opening: () => [delta({ role: 'assistant', content: '' })],
+      piece: (piece) => delta({ content: piece }),
       closing: () => [
-        data({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }),
-        ...(withUsage ? [data({ ...base, choices: [], usage: this.usage(body, text) })] : []),
+        ...callFrames,
+        delta({}, calls.length > 0 ? 'tool_calls' : 'stop'),
+        ...(withUsage ? [data({ ...base, choices: [], usage: this.usage(body, text, calls) })] : []),
         'data: [DONE]\n\n',
       ],
       // OpenAI-compatible servers report a failure after the 200 as an event holding an `error` object.
       error: (type, message) => data({ error: { type, message } }),
     });
   }
+}
+
+/** A call as a client sent it back, for counting its tokens. */
+function fromWireCall(call: NonNullable<ChatBodyMessage['tool_calls']>[number]): MockToolCall {
+  return { name: call.function?.name ?? '', rawArguments: call.function?.arguments ?? '' };
 }

@@ -6,7 +6,7 @@ import {
   APIUserAbortError,
   type ClientOptions,
 } from '@anthropic-ai/sdk';
-import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
+import type { ContentBlockParam, MessageParam, Tool, ToolChoice } from '@anthropic-ai/sdk/resources/messages';
 import {
   ProviderError,
   estimateMessagesTokens,
@@ -16,10 +16,12 @@ import {
   type ChatRequest,
   type ChatResult,
   type ProviderErrorKind,
+  type ToolSpec,
 } from './chatProvider';
 import type { OpenAIChatOptions } from './openaiChatProvider';
 import { commonFailure, droppedMidAnswer, kindForStatus, redirectMessage, stoppedByUs, unreadable, withoutSecret, type FailureContext } from './providerErrors';
 import { parseRetryAfter } from './retryPolicy';
+import { ToolCallAssembler } from './toolCallAssembly';
 import { callFetch, guardCall, viaCall, type CallTimeouts } from './transport';
 
 /** Every HTTP provider takes the same options: its settings entry, its key and the call's timeouts. */
@@ -59,20 +61,52 @@ class SettingsOnlyAnthropic extends Anthropic {
   }
 }
 
+/** A message's content as blocks: a user turn's tool results first, then its text, then an assistant turn's tool calls. */
+function contentBlocks(message: ChatMessage): ContentBlockParam[] {
+  const results = (message.toolResults ?? []).map(
+    (result): ContentBlockParam => ({ type: 'tool_result', tool_use_id: result.callId, content: result.content, ...(result.isError ? { is_error: true } : {}) }),
+  );
+  const calls = (message.toolCalls ?? []).map((call): ContentBlockParam => ({ type: 'tool_use', id: call.id, name: call.name, input: call.input }));
+  // The service refuses empty text blocks; a turn of only tool calls or results has none.
+  const text: ContentBlockParam[] = message.content ? [{ type: 'text', text: message.content }] : [];
+  return [...results, ...text, ...calls];
+}
+
 /**
  * The Messages API has no system role: system text goes in `system`, and the conversation must
- * alternate, so consecutive messages of one role are joined.
+ * alternate, so consecutive messages of one role are joined. Turns of plain text stay one string,
+ * as before tools; a turn with tool blocks keeps its tool results first, because the service
+ * wants them at the start of the user message that follows the calls.
  */
 function toAnthropicMessages(messages: readonly ChatMessage[]): { system: string | undefined; messages: MessageParam[] } {
   const system = messages.filter((m) => m.role === 'system').map((m) => m.content);
-  const turns: { role: 'user' | 'assistant'; content: string }[] = [];
-  for (const { role, content } of messages) {
-    if (role === 'system') continue;
-    const last = turns[turns.length - 1];
-    if (last?.role === role) last.content += `\n\n${content}`;
-    else turns.push({ role, content });
+  const turns: { role: 'user' | 'assistant'; texts: string[]; blocks: ContentBlockParam[] }[] = [];
+  for (const message of messages) {
+    if (message.role === 'system') continue;
+    let last = turns[turns.length - 1];
+    if (last?.role !== message.role) turns.push((last = { role: message.role, texts: [], blocks: [] }));
+    last.texts.push(message.content);
+    last.blocks.push(...contentBlocks(message));
   }
-  return { system: system.length > 0 ? system.join('\n\n') : undefined, messages: turns };
+  const toMessage = ({ role, texts, blocks }: (typeof turns)[number]): MessageParam => {
+    if (blocks.every((block) => block.type === 'text')) return { role, content: texts.join('\n\n') };
+    const isResult = (block: ContentBlockParam) => block.type === 'tool_result';
+    return { role, content: [...blocks.filter(isResult), ...blocks.filter((block) => !isResult(block))] };
+  };
+  return { system: system.length > 0 ? system.join('\n\n') : undefined, messages: turns.map(toMessage) };
+}
+
+/** The request's tools in Messages form, and `any` when the model must call one of them. */
+function toAnthropicTools(tools: readonly ToolSpec[] | undefined, mode: ChatRequest['toolMode']): { tools?: Tool[]; tool_choice?: ToolChoice } {
+  if (!tools?.length) return {};
+  const specs = tools.map(
+    (tool): Tool => ({
+      name: tool.name,
+      description: tool.description,
+      input_schema: (tool.inputSchema ?? { type: 'object', properties: {} }) as Tool.InputSchema,
+    }),
+  );
+  return mode === 'required' ? { tools: specs, tool_choice: { type: 'any' } } : { tools: specs };
 }
 
 /** Every prompt token the service read: cached ones are reported apart from `input_tokens`. */
@@ -127,12 +161,14 @@ export class AnthropicChatProvider implements ChatProvider {
     // reported its input but not its output.
     let inputTokens: number | undefined;
     let outputTokens: number | undefined;
+    const toolCalls = new ToolCallAssembler();
+    // Incomplete tool calls are never part of a partial answer; their input still counts as output.
     const result = (): ChatResult => ({
       text,
       finishReason,
       usage: {
         inputTokens: inputTokens ?? estimateMessagesTokens(request.messages),
-        outputTokens: outputTokens ?? estimateTokens(text),
+        outputTokens: outputTokens ?? estimateTokens(text + toolCalls.argumentText),
         estimated: inputTokens === undefined || outputTokens === undefined,
       },
     });
@@ -151,6 +187,7 @@ export class AnthropicChatProvider implements ChatProvider {
           system,
           messages,
           max_tokens: request.maxOutputTokens,
+          ...toAnthropicTools(request.tools, request.toolMode),
           // No `temperature`: the Messages API of this SDK takes no sampling parameters.
           stream: true,
         },
@@ -165,10 +202,16 @@ export class AnthropicChatProvider implements ChatProvider {
             // Optional in practice: some Anthropic-compatible servers send no usage at all.
             if (event.message.usage) inputTokens = promptTokens(event.message.usage);
             break;
+          case 'content_block_start':
+            // The call's input follows as `input_json_delta` pieces; the block's own `input` is `{}`.
+            if (event.content_block.type === 'tool_use') toolCalls.name(event.index, event.content_block.id, event.content_block.name);
+            break;
           case 'content_block_delta':
             if (event.delta.type === 'text_delta' && event.delta.text) {
               text += event.delta.text;
               onText(event.delta.text);
+            } else if (event.delta.type === 'input_json_delta') {
+              toolCalls.append(event.index, event.delta.partial_json);
             }
             break;
           case 'message_delta':
@@ -192,7 +235,8 @@ export class AnthropicChatProvider implements ChatProvider {
       if (!stopped) {
         throw new ProviderError('connection', `The connection to ${provider.baseUrl} ended before the answer was complete.`, undefined, result());
       }
-      return result();
+      const calls = toolCalls.finish(request.model, result);
+      return calls ? { ...result(), toolCalls: calls } : result();
     } catch (error) {
       throw withoutSecret(this.classify(error, context()), this.options.apiKey);
     } finally {

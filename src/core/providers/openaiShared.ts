@@ -4,6 +4,7 @@ import type { OpenAIChatOptions } from './openaiChatProvider';
 import { droppedMidAnswer, kindForStatus, redirectMessage, rootCause, stoppedByUs, unreadable, withoutSecret, type FailureContext } from './providerErrors';
 import { parseRetryAfter } from './retryPolicy';
 import { SseParser, type ServerSentEvent } from './sseParser';
+import { ToolCallAssembler } from './toolCallAssembly';
 import { guardCall, type CallTimeouts, type GuardedCall } from './transport';
 
 /** What one streamed chunk adds to the answer; each endpoint's chunks carry it in their own fields. */
@@ -11,6 +12,8 @@ export interface StreamPiece {
   text?: string | null;
   finishReason?: string | null;
   usage?: OpenAI.CompletionUsage | null;
+  /** Fragments of tool calls (chat completions only), each naming its call by `index`. */
+  toolCalls?: OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall[] | null;
 }
 
 /** One streaming request to an OpenAI-compatible endpoint. */
@@ -89,10 +92,12 @@ export class OpenAIStreamingClient {
     let text = '';
     let finishReason: string | undefined;
     let usage: ChatResult['usage'] | undefined;
+    const toolCalls = new ToolCallAssembler();
+    // Incomplete tool calls are never part of a partial answer; their arguments still count as output.
     const partial = (): ChatResult => ({
       text,
       finishReason,
-      usage: usage ?? { inputTokens: request.estimateInputTokens(), outputTokens: estimateTokens(text), estimated: true },
+      usage: usage ?? { inputTokens: request.estimateInputTokens(), outputTokens: estimateTokens(text + toolCalls.argumentText), estimated: true },
     });
     const { baseUrl } = this.options.provider;
     if (this.options.provider.auth === 'apiKey' && !this.options.apiKey) {
@@ -130,6 +135,12 @@ export class OpenAIStreamingClient {
         text += piece.text;
         onText(piece.text);
       }
+      // Servers that stream each call whole (no `index`) are read by the call's place in the list.
+      piece.toolCalls?.forEach((fragment, position) => {
+        const index = fragment.index ?? position;
+        toolCalls.name(index, fragment.id, fragment.function?.name);
+        toolCalls.append(index, fragment.function?.arguments);
+      });
     };
     try {
       const response = await this.send(call, request, signal);
@@ -155,7 +166,8 @@ export class OpenAIStreamingClient {
       if (events === 0) {
         throw new ProviderError('bad-response', `${baseUrl} answered without an event stream; check the base URL.`, undefined, partial());
       }
-      return partial();
+      const calls = toolCalls.finish(String(request.body.model), partial);
+      return calls ? { ...partial(), toolCalls: calls } : partial();
     } catch (error) {
       const failure = error instanceof ProviderError ? error : (stoppedByUs(context()) ?? droppedMidAnswer(error, context()) ?? unreadable(error, partial()));
       throw withoutSecret(failure, this.options.apiKey);

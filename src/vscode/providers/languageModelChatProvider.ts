@@ -4,12 +4,15 @@ import {
   ProviderError,
   estimateMessagesTokens,
   estimateTokens,
+  messageText,
   type ChatMessage,
   type ChatProvider,
   type ChatRequest,
   type ChatResult,
   type ProviderErrorKind,
+  type ToolCall,
 } from '../../core/providers/chatProvider';
+import { parseToolInput, toolResultText } from '../../core/providers/toolCallAssembly';
 
 /** How the provider finds VS Code's chat models; `vscode.lm.selectChatModels` unless a test passes its own. */
 export type ChatModelSelector = (selector?: vscode.LanguageModelChatSelector) => Thenable<vscode.LanguageModelChat[]>;
@@ -22,6 +25,12 @@ export interface LanguageModelChatOptions {
 
 /** Shown in VS Code's consent prompt the first time CodeRoute asks for a model. */
 const JUSTIFICATION = 'CodeRoute sends the code you ask about to the model you chose for the task in coderoute.models.';
+
+/**
+ * The vendor of CodeRoute's own chat models (those it offers in the chat model picker). Routing
+ * to one of them would send the request back into CodeRoute, which would route it again.
+ */
+const OWN_VENDOR = 'coderoute';
 
 /**
  * VS Code's Language Model API (`vscode.lm`): the models other extensions offer, such as GitHub
@@ -50,11 +59,13 @@ export class LanguageModelChatProvider implements ChatProvider {
     // Counted beside the request, so that the answer does not wait for it.
     const inputTokens = countInput(chat, messages, request.messages);
     let text = '';
+    const toolCalls: ToolCall[] = [];
     let accepted = false;
     const result = async (): Promise<ChatResult> => {
-      const [input, output] = [await inputTokens, await countText(chat, text)];
+      const [input, output] = [await inputTokens, await countText(chat, messageText({ role: 'assistant', content: text, toolCalls }))];
       return {
         text,
+        ...(toolCalls.length > 0 ? { toolCalls: [...toolCalls] } : {}),
         usage: {
           inputTokens: input.tokens,
           outputTokens: output.tokens,
@@ -66,18 +77,26 @@ export class LanguageModelChatProvider implements ChatProvider {
       };
     };
     try {
-      const response = await chat.sendRequest(messages, { justification: JUSTIFICATION }, source.token);
+      const response = await chat.sendRequest(messages, requestOptions(request), source.token);
       accepted = true;
-      for await (const delta of response.text) {
+      // `stream` rather than `text`: it carries the tool calls too. Parts of other kinds are skipped.
+      for await (const part of response.stream) {
         if (signal.aborted) break;
-        text += delta;
-        onText(delta);
+        if (part instanceof vscode.LanguageModelTextPart) {
+          text += part.value;
+          onText(part.value);
+        } else if (part instanceof vscode.LanguageModelToolCallPart) {
+          toolCalls.push({ id: part.callId, name: part.name, input: parseToolInput(request.model, part.name, part.input) });
+        }
       }
       // Cancelling may end the stream quietly; that answer is not complete.
       if (signal.aborted) throw new ProviderError('cancelled', 'The request was cancelled.', undefined, await result());
       return await result();
     } catch (error) {
-      if (error instanceof ProviderError) throw error;
+      if (error instanceof ProviderError) {
+        // A malformed tool call is found mid-stream, where the counts are not at hand: they are added here.
+        throw error.partial || !accepted ? error : new ProviderError(error.kind, error.message, error.status, await result(), error.retryAfterMs);
+      }
       // A request the model refused consumed nothing: no tokens, no premium requests.
       throw this.classify(error, request.model, signal, accepted ? await result() : undefined);
     } finally {
@@ -86,13 +105,26 @@ export class LanguageModelChatProvider implements ChatProvider {
     }
   }
 
-  /** The model whose `id`, else whose `family`, is the configured name. */
+  /** The models the selector finds, without CodeRoute's own; `own` says whether it found only those. */
+  private async select(selector?: vscode.LanguageModelChatSelector): Promise<{ models: vscode.LanguageModelChat[]; own: boolean }> {
+    const found = await this.selectModels(selector);
+    const models = found.filter((m) => m.vendor !== OWN_VENDOR);
+    return { models, own: models.length === 0 && found.length > 0 };
+  }
+
+  /** The model whose `id`, else whose `family`, is the configured name; never one of CodeRoute's own. */
   private async resolveModel(name: string): Promise<vscode.LanguageModelChat> {
-    const [byId] = await this.selectModels({ id: name });
-    if (byId) return byId;
-    const [byFamily] = await this.selectModels({ family: name });
-    if (byFamily) return byFamily;
-    const available = await this.selectModels();
+    const byId = await this.select({ id: name });
+    if (byId.models[0]) return byId.models[0];
+    const byFamily = await this.select({ family: name });
+    if (byFamily.models[0]) return byFamily.models[0];
+    if (byId.own || byFamily.own) {
+      throw new ProviderError(
+        'not-found',
+        `"${name}" (model ${this.options.model.id} in coderoute.models) is one of CodeRoute's own chat models, and CodeRoute does not route to its own models: name another extension's model.`,
+      );
+    }
+    const { models: available } = await this.select();
     if (available.length === 0) {
       throw new ProviderError(
         'not-found',
@@ -136,6 +168,35 @@ const LANGUAGE_MODEL_ERRORS: Record<string, { kind: ProviderErrorKind; message: 
   },
 };
 
+/** The consent prompt's reason, and the request's tools and tool mode when it offers any. */
+function requestOptions(request: ChatRequest): vscode.LanguageModelChatRequestOptions {
+  if (!request.tools?.length) return { justification: JUSTIFICATION };
+  return {
+    justification: JUSTIFICATION,
+    tools: request.tools.map((tool) => ({ name: tool.name, description: tool.description, inputSchema: tool.inputSchema })),
+    toolMode: request.toolMode === 'required' ? vscode.LanguageModelChatToolMode.Required : vscode.LanguageModelChatToolMode.Auto,
+  };
+}
+
+/**
+ * One message for `vscode.lm`: plain text stays a string; a turn with tool calls or results
+ * becomes parts, in the order the API documents (results before a user turn's text, calls after
+ * an assistant turn's text). Result parts have no error flag, so a failed tool is marked in words.
+ */
+function toLanguageModelMessage(message: ChatMessage): vscode.LanguageModelChatMessage {
+  const text = message.content ? [new vscode.LanguageModelTextPart(message.content)] : [];
+  if (message.role === 'assistant') {
+    if (!message.toolCalls?.length) return vscode.LanguageModelChatMessage.Assistant(message.content);
+    const calls = message.toolCalls.map((call) => new vscode.LanguageModelToolCallPart(call.id, call.name, call.input));
+    return vscode.LanguageModelChatMessage.Assistant([...text, ...calls]);
+  }
+  if (!message.toolResults?.length) return vscode.LanguageModelChatMessage.User(message.content);
+  const results = message.toolResults.map(
+    (result) => new vscode.LanguageModelToolResultPart(result.callId, [new vscode.LanguageModelTextPart(toolResultText(result))]),
+  );
+  return vscode.LanguageModelChatMessage.User([...results, ...text]);
+}
+
 /**
  * The request's messages for `vscode.lm`, which has no system role in VS Code 1.100: system text
  * leads the first user message (or is a user message of its own when the first turn is not the user's).
@@ -147,11 +208,9 @@ export function toLanguageModelMessages(messages: readonly ChatMessage[]): vscod
   const folded: ChatMessage[] = !system
     ? turns
     : first?.role === 'user'
-      ? [{ role: 'user', content: `${system}\n\n${first.content}` }, ...rest]
+      ? [{ ...first, content: first.content ? `${system}\n\n${first.content}` : system }, ...rest]
       : [{ role: 'user', content: system }, ...turns];
-  return folded.map((m) =>
-    m.role === 'assistant' ? vscode.LanguageModelChatMessage.Assistant(m.content) : vscode.LanguageModelChatMessage.User(m.content),
-  );
+  return folded.map(toLanguageModelMessage);
 }
 
 /** A token count, and whether the model's own tokenizer made it (else the rough estimate did). */
