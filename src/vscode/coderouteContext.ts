@@ -35,6 +35,7 @@ import { RequestsPanel } from './views/requestsPanel';
 import { SpendPanel } from './views/spendPanel';
 import { OPEN_LOG, showUserError } from './ui/userErrors';
 import { InlineCompletions } from './complete/inlineCompletions';
+import { registerChatModels, type CodeRouteChatModels } from './chat/chatModelProvider';
 
 /**
  * Everything the extension holds while active, built once in `activate` and disposed as one.
@@ -70,6 +71,8 @@ export class CodeRouteContext implements vscode.Disposable {
   readonly proposals: ProposalController;
   /** Inline completions (ghost text), their status bar item and their signals. */
   readonly completions: InlineCompletions;
+  /** CodeRoute's models in VS Code's chat model picker; undefined in a VS Code without the API (before 1.104). */
+  readonly chatModels: CodeRouteChatModels | undefined;
   private readonly requestsPanel: RequestsPanel;
   /** Made on first use, once the ledger it reads is open. */
   private spendPanel: SpendPanel | undefined;
@@ -107,7 +110,7 @@ export class CodeRouteContext implements vscode.Disposable {
     if (this.settings.current.settings.learning.enabled) void this.learning.ready();
 
     this.command('coderoute.explainSelection', () => explainSelection(this));
-    this.command('coderoute.whyThisModel', () => whyThisModel(this));
+    this.command('coderoute.whyThisModel', (which?: unknown) => whyThisModel(this, which));
     this.command('coderoute.formatSelection', () => runEditAction(this, 'format'));
     this.command('coderoute.generate', (instruction?: unknown) => runEditAction(this, 'generate', { instruction: typeof instruction === 'string' ? instruction : undefined }));
     this.command('coderoute.debugFix', () => runEditAction(this, 'debug'));
@@ -145,6 +148,9 @@ export class CodeRouteContext implements vscode.Disposable {
     // Off unless coderoute.telemetry.otlpEndpoint is set; follows the setting.
     this.own(startTelemetry(this, this.spend.ready()));
     this.completions = this.own(new InlineCompletions(this, extension.globalState));
+    const chatModels = registerChatModels(this);
+    this.chatModels = chatModels && this.own(chatModels);
+    this.command('coderoute.chatState', () => ({ available: !!this.chatModels, last: this.chatModels?.last }));
   }
 
   /** The last action of this window, for Retry with a Stronger Model. */

@@ -41,6 +41,12 @@ export const SUITES: Suite[] = [
     trusted: false,
     workspaceSettings: { 'coderoute.tasks.explain': 'workspace-pick' },
   },
+  {
+    name: 'chat',
+    testsIndex: suiteIndex('chat'),
+    trusted: true,
+    needs: { vscode: '1.104.0', why: "the Language Model Chat Provider API, by which CodeRoute's models join the chat model picker" },
+  },
 ];
 
 /** True when VS Code `version` is at least `minimum` (both "major.minor[.patch]"). */

@@ -194,10 +194,10 @@ describe('Tool calls on the loopback mock', () => {
       ['an array', '["src/a.ts"]'],
       ['a string', '"src/a.ts"'],
     ] as const) {
-      it(`fails as bad-response when a call's arguments are ${what}, keeping the text as partial`, async () => {
+      it(`fails as bad-tool-call when a call's arguments are ${what}, keeping the text as partial`, async () => {
         server.enqueue({ kind: 'reply', text: 'Reading.', toolCalls: [{ name: 'readFile', rawArguments }] });
         const error = await failure(make().streamChat(chat(ASK), () => undefined, never()));
-        assert.equal(error.kind, 'bad-response');
+        assert.equal(error.kind, 'bad-tool-call');
         assert.equal(error.message, 'mock-agent made a tool call to readFile whose arguments are not a JSON object');
         assert.equal(error.partial?.text, 'Reading.');
         assert.equal(error.partial?.toolCalls, undefined);
@@ -329,10 +329,10 @@ describe('Tool calls on the loopback mock', () => {
       assert.match(text, /"stop_reason":"tool_use"/);
     });
 
-    it('fails as bad-response when a tool_use input is not a JSON object, keeping the text as partial', async () => {
+    it('fails as bad-tool-call when a tool_use input is not a JSON object, keeping the text as partial', async () => {
       server.enqueue({ kind: 'reply', text: 'Reading.', toolCalls: [{ name: 'readFile', rawArguments: '{"path": ' }] });
       const error = await failure(make().streamChat(chat(ASK), () => undefined, never()));
-      assert.equal(error.kind, 'bad-response');
+      assert.equal(error.kind, 'bad-tool-call');
       assert.equal(error.message, 'mock-agent made a tool call to readFile whose arguments are not a JSON object');
       assert.equal(error.partial?.text, 'Reading.');
     });

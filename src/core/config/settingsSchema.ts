@@ -22,6 +22,7 @@ export const ROUTING_MODES = ['task', 'performance', 'hybrid'] as const;
 export const RULE_TASKS = ['format', 'explain', 'generate', 'debug', 'complete', 'chat', 'agent', 'complete-line', 'complete-block', 'complete-comment'] as const;
 
 export type ModelTag = (typeof MODEL_TAGS)[number];
+export type ModelCapability = (typeof MODEL_CAPABILITIES)[number];
 export type RoutingMode = (typeof ROUTING_MODES)[number];
 
 /**

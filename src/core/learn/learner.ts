@@ -17,6 +17,8 @@ export const SIGNAL_REWARD: Readonly<Record<OutcomeKind, number>> = {
   'retried-stronger': 0,
   undone: 0,
   ignored: 0,
+  regenerated: 0,
+  'failed-tool-call': 0,
 };
 
 export interface LearnerOptions {

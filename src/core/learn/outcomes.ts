@@ -1,7 +1,19 @@
 import type { Logger } from '../log/logger';
 
 /** What the user did with a result, as the learner will read it. */
-export type OutcomeKind = 'accepted' | 'discarded' | 'partially-accepted' | 'thumbs-up' | 'thumbs-down' | 'retried-stronger' | 'undone' | 'ignored';
+export type OutcomeKind =
+  | 'accepted'
+  | 'discarded'
+  | 'partially-accepted'
+  | 'thumbs-up'
+  | 'thumbs-down'
+  | 'retried-stronger'
+  | 'undone'
+  | 'ignored'
+  /** The same chat request was sent again (the chat's regenerate): the answer was not wanted. */
+  | 'regenerated'
+  /** In an agent turn, the model called a tool in the wrong shape: a failure of the model. */
+  | 'failed-tool-call';
 
 /** The user's signal about the result of one routed request (tied to its decision by `requestId`). */
 export interface Outcome {

@@ -86,6 +86,8 @@ export type ProviderErrorKind =
   | 'cancelled'
   | 'redirect'
   | 'bad-response'
+  /** The model called a tool in the wrong shape (arguments that are not a JSON object, no tool name): its failure, learned as such. */
+  | 'bad-tool-call'
   /** Not called: every deployment of the model is resting after repeated failures (circuit open). */
   | 'unavailable';
 

@@ -2,7 +2,7 @@ import { ProviderError, type ChatResult, type ToolCall, type ToolResult } from '
 
 /**
  * A tool call's input as the model wrote it, checked: tools take a JSON object, so anything else
- * (unparsable text, an array, a number) is the model's failure, reported as `bad-response` with
+ * (unparsable text, an array, a number) is the model's failure, reported as `bad-tool-call` with
  * what was produced so far, like any unreadable answer; the router may then fall back while no
  * text has reached the user. Empty arguments are an empty object: some servers send none for a
  * tool without parameters. Without `partial`, the caller attaches what was produced.
@@ -18,7 +18,7 @@ export function parseToolInput(model: string, name: string, raw: string | object
     }
   }
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new ProviderError('bad-response', `${model} made a tool call to ${name} whose arguments are not a JSON object`, undefined, partial?.());
+    throw new ProviderError('bad-tool-call', `${model} made a tool call to ${name} whose arguments are not a JSON object`, undefined, partial?.());
   }
   return input as Record<string, unknown>;
 }
@@ -72,7 +72,7 @@ export class ToolCallAssembler {
     return [...this.calls.entries()]
       .sort(([a], [b]) => a - b)
       .map(([index, call]) => {
-        if (!call.name) throw new ProviderError('bad-response', `${model} made a tool call without a tool name`, undefined, partial());
+        if (!call.name) throw new ProviderError('bad-tool-call', `${model} made a tool call without a tool name`, undefined, partial());
         return { id: call.id ?? `call_${index}`, name: call.name, input: parseToolInput(model, call.name, call.arguments, partial) };
       });
   }

@@ -1,6 +1,6 @@
 import type { ClassifiedTask, Classification } from '../classify/classification';
 import type { Task } from '../context/requestContext';
-import type { ModelConfig, ProviderConfig, RoutingMode, RoutingRule } from '../config/settingsSchema';
+import type { ModelCapability, ModelConfig, ProviderConfig, RoutingMode, RoutingRule } from '../config/settingsSchema';
 import type { FileDirectives } from '../policy/fileDirectives';
 import { firstMatch } from '../policy/pathGlobs';
 import type { Policy } from '../policy/policy';
@@ -30,6 +30,8 @@ export interface RouteInput {
   task: Task;
   /** The classifier's view of the request (its task refines `complete` into line / block / comment). */
   classification?: Pick<Classification, 'task' | 'difficulty' | 'features' | 'language'>;
+  /** The request's difficulty, 0..1, when it is not the classification's (a chat request's comes from its messages too). */
+  difficulty?: number;
   languageId: string;
   /** Workspace-relative, `/`-separated. */
   path: string;
@@ -54,6 +56,14 @@ export interface RouteInput {
    * cheap models' answers keep being rejected in this context, so stronger ones may answer.
    */
   widen?: readonly string[];
+  /**
+   * Candidates given by the caller instead of the rule or task setting (a tier pinned in the chat
+   * model picker, the model that began an agent turn), with the words that say where they came from.
+   * Everything else (privacy, repository policy, budgets, capabilities, the score) applies as usual.
+   */
+  candidates?: { entries: readonly string[]; origin: string };
+  /** What the request needs of a model beyond chat (tools for an agent turn, images): others are left out. */
+  requires?: readonly ModelCapability[];
 }
 
 /** Exploration never picks a model whose expected score is more than this below the best. */
@@ -157,7 +167,7 @@ interface Scored {
 export function route(input: RouteInput): RouteDecision {
   const { policy } = input;
   const kind: ClassifiedTask | Task = input.task === 'complete' && input.classification ? input.classification.task : input.task;
-  const difficulty = input.classification?.difficulty ?? 0.5;
+  const difficulty = input.difficulty ?? input.classification?.difficulty ?? 0.5;
   const prices = input.prices ?? priceOf;
   const estimator = input.estimator ?? TIER_PRIOR_ESTIMATOR;
   const budget = input.budget ?? NO_SPEND;
@@ -175,22 +185,23 @@ export function route(input: RouteInput): RouteDecision {
 
   // Candidates: a rule, the task setting, or (performance mode) every model.
   const mode: RoutingMode = policy.mode;
-  const rule = mode === 'performance' ? undefined : policy.rules.find((r) => ruleMatches(r, input.task, kind, input, difficulty, privacy));
+  const given = input.candidates;
+  const rule = mode === 'performance' || given ? undefined : policy.rules.find((r) => ruleMatches(r, input.task, kind, input, difficulty, privacy));
   const setting = rule ? `coderoute.routing.rules (${rule.id})` : `coderoute.tasks.${input.task}`;
-  let entries = rule ? rule.use : policy.tasks[input.task];
-  let origin = rule ? `rule \`${rule.id}\`` : mode === 'performance' ? 'every allowed model' : `coderoute.tasks.${input.task}`;
-  if (!rule && kind === 'complete-block' && entries.length === 1 && entries[0] === 'cheap' && policy.models.some((m) => m.tags.includes('code'))) {
+  let entries = given ? [...given.entries] : rule ? rule.use : policy.tasks[input.task];
+  let origin = given ? given.origin : rule ? `rule \`${rule.id}\`` : mode === 'performance' ? 'every allowed model' : `coderoute.tasks.${input.task}`;
+  if (!rule && !given && kind === 'complete-block' && entries.length === 1 && entries[0] === 'cheap' && policy.models.some((m) => m.tags.includes('code'))) {
     // The default sends line completions to cheap models and block completions to code models
     // (only them: in hybrid mode the score would otherwise hand a cheaper model the block).
     entries = ['code'];
     origin = 'default `complete-block` (code models for blocks)';
   }
-  const extra = mode === 'performance' ? [] : (input.widen ?? []).filter((e) => !entries.includes(e));
+  const extra = mode === 'performance' || given ? [] : (input.widen ?? []).filter((e) => !entries.includes(e));
   if (extra.length > 0) {
     entries = [...entries, ...extra];
     origin = `${origin}, widened to ${extra.join(', ')} after rejections here`;
   }
-  const ids = mode === 'performance' ? policy.models.map((m) => m.id) : expandEntries(policy.models, entries);
+  const ids = mode === 'performance' && !given ? policy.models.map((m) => m.id) : expandEntries(policy.models, entries);
   const routedModels: RoutedModel[] = [];
   const excludedNotes: RouteCandidate[] = [];
   for (const id of ids) {
@@ -219,10 +230,12 @@ export function route(input: RouteInput): RouteDecision {
     const cost = costOf(price, tokens);
     let excluded: string | undefined;
     let hit: 'daily' | 'monthly' | undefined;
+    let missing: ModelCapability | undefined;
     if (!allowedFor(privacy, routed.model)) excluded = `not tagged local, and the file is ${privacyWhy}`;
     else if (pin && !routed.model.tags.includes(pin)) excluded = `the repository policy pins ${input.task} to ${pin} models`;
     else if (rejected.includes(routed.model.id)) excluded = 'its answer to this request was rejected';
     else if (!capable(routed.model, kind)) excluded = `cannot ${kind === 'complete-line' || kind === 'complete-block' || kind === 'complete-comment' ? 'complete code' : 'chat'}`;
+    else if ((missing = input.requires?.find((c) => !routed.model.capabilities.includes(c)))) excluded = `cannot ${CAPABILITY_WORDS[missing]}`;
     else if ((hit = exceedsBudget(policy, budget, cost ?? dearest()))) {
       overBudget = hit;
       excluded = `its estimated ${formatUsd(cost)} would go past the remaining ${hit} budget`;
@@ -377,6 +390,9 @@ function runnerUp(next: Scored | undefined): string {
   const n = Math.round(next.samples);
   return `, ahead of ${next.routed.model.id} (acceptance ${next.p.toFixed(2)} ${next.source === 'learned' ? `learned from ${n} signal${n === 1 ? '' : 's'}` : 'by tier prior'})`;
 }
+
+/** What a model without a capability cannot do, for the reason it was left out. */
+const CAPABILITY_WORDS: Record<ModelCapability, string> = { chat: 'chat', fim: 'fill in the middle', tools: 'call tools (the request offers them)', images: 'read images (the request has some)' };
 
 function capable(model: ModelConfig, kind: ClassifiedTask | Task): boolean {
   // Completions use fill-in-the-middle when the model has it, else a chat prompt.

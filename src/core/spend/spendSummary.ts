@@ -100,6 +100,8 @@ const VERDICT: Readonly<Record<string, 1 | 0>> = {
   'retried-stronger': 0,
   undone: 0,
   ignored: 0,
+  regenerated: 0,
+  'failed-tool-call': 0,
 };
 
 const DAY_MS = 86_400_000;

@@ -4,7 +4,7 @@ import type { Classification } from '../../core/classify/classification';
 import { providerEndpoint } from '../../core/config/settingsSchema';
 import type { RequestContext, Task } from '../../core/context/requestContext';
 import type { FileDirectives } from '../../core/policy/fileDirectives';
-import type { ChatMessage, ProviderErrorKind } from '../../core/providers/chatProvider';
+import type { ChatMessage, ChatRequest, ProviderErrorKind } from '../../core/providers/chatProvider';
 import { decisionLogLine, decisionRecord } from '../../core/route/decisionRecord';
 import { RouteError, type RouteDecision } from '../../core/route/routeDecision';
 import { RouteRefusal, route } from '../../core/route/router';
@@ -44,7 +44,8 @@ export function footerFor(attempt: Attempt, decision: RouteDecision, costUsd: nu
 }
 
 
-function errorFor(kind: ProviderErrorKind, decision: RouteDecision): { message: string; actions: ErrorAction[] } {
+/** What to tell the user when a call failed this way, and the actions that fix it. */
+export function errorFor(kind: ProviderErrorKind, decision: RouteDecision): { message: string; actions: ErrorAction[] } {
   const { model, provider } = decision.chosen;
   switch (kind) {
     case 'auth':
@@ -174,6 +175,16 @@ export async function routeAction(ctx: CodeRouteContext, r: RouteRequest): Promi
   return { decision };
 }
 
+/** How a caller other than an editor action calls: the chat, with its own cancellation and tools. */
+export interface CallOptions {
+  /** Cancels the call; with it, no progress notification and no budget message is shown (the caller reports). */
+  token?: vscode.CancellationToken;
+  tools?: ChatRequest['tools'];
+  toolMode?: ChatRequest['toolMode'];
+  /** The output allowance; `coderoute.request.maxOutputTokens` by default. */
+  maxOutputTokens?: number;
+}
+
 /**
  * Calls the decision's chain with progress and cancellation, streaming to `onText`; records every
  * attempt. Keys are read once for every provider the chain may reach.
@@ -184,15 +195,18 @@ export async function callModel(
   messages: ChatMessage[],
   title: string,
   onText: (delta: string) => void,
+  options: CallOptions = {},
 ): Promise<{ outcome: ChatRunResult; last: Attempt; decision: RouteDecision } | { refused: string }> {
   const { settings } = ctx.settings.current;
+  const maxOutputTokens = options.maxOutputTokens ?? settings.request.maxOutputTokens;
   // The budgets first: the most the call can cost is held in the ledger until it settles.
-  const reservation = await reserveBudget(ctx, routedDecision, messages).catch((error: unknown) => ({
+  const reservation = await reserveBudget(ctx, routedDecision, messages, maxOutputTokens).catch((error: unknown) => ({
     // A ledger that cannot be read or locked: nothing may be sent unaccounted.
     refused: `CodeRoute could not check the budgets (${error instanceof Error ? error.message : String(error)}); nothing was sent.`,
   }));
   if ('refused' in reservation) {
     ctx.log.info(`${routedDecision.task}: refused by a budget: ${reservation.refused} id=${routedDecision.requestId}`);
+    if (options.token) return { refused: reservation.refused };
     void vscode.window.showWarningMessage(reservation.refused, 'Show Spend', 'Budget Settings').then((choice) => {
       if (choice === 'Show Spend') void vscode.commands.executeCommand('coderoute.showSpend');
       if (choice === 'Budget Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'coderoute.budget');
@@ -202,11 +216,10 @@ export async function callModel(
   const { decision } = reservation;
   const providerIds = new Set([decision.chosen, ...decision.fallbacks].flatMap((r) => (r.deployments ?? [r]).map((d) => d.provider.id)));
   const keys = new Map(await Promise.all([...providerIds].map(async (id) => [id, await ctx.apiKeys.get(id)] as const)));
-  const outcome = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: decision === routedDecision ? title : `${title} (stepped down to ${decision.chosen.model.id})`, cancellable: true },
-    async (_progress, token) => {
-      // Cancelled from the notification, or by CodeRoute: Cancel Running Requests.
+  const run = async (token: vscode.CancellationToken) => {
+      // Cancelled by the caller (the notification, the chat), or by CodeRoute: Cancel Running Requests.
       const source = new vscode.CancellationTokenSource();
+      if (token.isCancellationRequested) source.cancel();
       const linked = token.onCancellationRequested(() => source.cancel());
       ctx.running.add(source);
       const abort = toAbortSignal(source.token);
@@ -214,7 +227,9 @@ export async function callModel(
         return await runChat({
           decision,
           messages,
-          maxOutputTokens: settings.request.maxOutputTokens,
+          maxOutputTokens,
+          tools: options.tools,
+          toolMode: options.toolMode,
           providerFor: (routed) => chatProviderFor(routed, keys.get(routed.provider.id), settings, ctx.providerClients),
           onText,
           signal: abort.signal,
@@ -228,8 +243,13 @@ export async function callModel(
         ctx.running.delete(source);
         source.dispose();
       }
-    },
-  );
+  };
+  const outcome = options.token
+    ? await run(options.token)
+    : await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: decision === routedDecision ? title : `${title} (stepped down to ${decision.chosen.model.id})`, cancellable: true },
+        (_progress, token) => run(token),
+      );
   await reservation.settle(outcome);
   outcome.attempts.forEach((attempt) => ctx.history.record(attempt, Date.now()));
   // The user's verdict on the answer counts for the model that gave it: a fallback, when the chosen one failed.
