@@ -148,8 +148,10 @@ export class CodeRouteContext implements vscode.Disposable {
     // Off unless coderoute.telemetry.otlpEndpoint is set; follows the setting.
     this.own(startTelemetry(this, this.spend.ready()));
     this.completions = this.own(new InlineCompletions(this, extension.globalState));
+    const registering = performance.now();
     const chatModels = registerChatModels(this);
     this.chatModels = chatModels && this.own(chatModels);
+    if (chatModels) log.info(`chat: CodeRoute's models are in the chat model picker (registered in ${(performance.now() - registering).toFixed(1)} ms)`);
     this.command('coderoute.chatState', () => ({ available: !!this.chatModels, last: this.chatModels?.last }));
   }
 

@@ -47,7 +47,8 @@ async function runSuite(host: InstalledHost, suite: Suite): Promise<SuiteTally |
     return tally;
   } finally {
     await server.stop();
-    if (tally && tally.failed === 0 && exitCode === 0) rmSync(runDir, { recursive: true, force: true });
+    // CODEROUTE_KEEP_RUNS=1 keeps a green run's folder too (its VS Code logs, for figures such as activation time).
+    if (tally && tally.failed === 0 && exitCode === 0 && !process.env.CODEROUTE_KEEP_RUNS) rmSync(runDir, { recursive: true, force: true });
     else console.log(`[integration] kept ${runDir} for inspection (VS Code logs under state/user-data/logs)`);
   }
 }

@@ -219,6 +219,7 @@ export const SETTING_SCHEMAS = {
   'completions.languages': z.record(z.string().min(1), z.boolean()).default(() => ({ ...DEFAULT_COMPLETION_LANGUAGES })),
   'completions.maxOutputTokens': z.number().int().min(16).max(4096).default(256),
   'completions.debounceMs': z.number().int().min(0).max(2000).default(75),
+  'chat.showRoutingNote': z.boolean().default(false),
 } as const;
 
 export type SettingKey = keyof typeof SETTING_SCHEMAS;
@@ -283,6 +284,10 @@ export interface Settings {
     maxOutputTokens: number;
     /** The shortest wait after a keystroke before asking; slower typing waits longer (about 1.5 intervals, up to 400 ms or this). */
     debounceMs: number;
+  };
+  chat: {
+    /** End each answer of CodeRoute's chat models with a line naming the model and why it was chosen. */
+    showRoutingNote: boolean;
   };
 }
 
@@ -421,6 +426,9 @@ export function parseSettings(read: (key: SettingKey) => unknown): ParsedSetting
         languages: parseScalar('completions.languages', read('completions.languages'), issues),
         maxOutputTokens: parseScalar('completions.maxOutputTokens', read('completions.maxOutputTokens'), issues),
         debounceMs: parseScalar('completions.debounceMs', read('completions.debounceMs'), issues),
+      },
+      chat: {
+        showRoutingNote: parseScalar('chat.showRoutingNote', read('chat.showRoutingNote'), issues),
       },
     },
     issues,

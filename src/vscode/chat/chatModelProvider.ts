@@ -189,6 +189,9 @@ export class CodeRouteChatModels implements ChatModelProvider<CodeRouteChatModel
       const detail = error ? (settings.providers.find((p) => p.id === called.last?.providerId)?.kind === 'vscode-lm' ? error.message : errorFor(error.kind, called.decision).message) : 'no model answered';
       throw new ChatFailure(`CodeRoute: ${detail} (${error?.message ?? 'no answer'})`);
     }
+    if (settings.chat.showRoutingNote && outcome.result.text) {
+      progress.report(new vscode.LanguageModelTextPart(`\n\n_CodeRoute: ${outcome.answeredBy.model.id} answered. ${called.decision.reason}_`));
+    }
     for (const call of outcome.result.toolCalls ?? []) progress.report(new vscode.LanguageModelToolCallPart(call.id, call.name, call.input));
     report.toolCalls = outcome.result.toolCalls?.length ?? 0;
     report.modelId = outcome.answeredBy.model.id;

@@ -7,7 +7,7 @@ import type { ChatRequestReport } from '../../../src/vscode/chat/chatModelProvid
 import { MockLlmServer, type RecordedRequest } from '../../mock/mockLlmServer';
 import { eventually, openFixture, select, userSettings } from '../vscodeHelpers';
 
-const KEYS = ['providers', 'models', 'tasks.explain', 'tasks.chat', 'tasks.agent', 'tasks.debug', 'routing.mode', 'budget.dailyUsd', 'budget.onLimit', 'privacy.noAi'] as const;
+const KEYS = ['providers', 'models', 'tasks.explain', 'tasks.chat', 'tasks.agent', 'tasks.debug', 'routing.mode', 'budget.dailyUsd', 'budget.onLimit', 'privacy.noAi', 'chat.showRoutingNote'] as const;
 
 interface ChatState {
   available: boolean;
@@ -176,6 +176,31 @@ describe('Chat models: CodeRoute Auto and the tiers in VS Code’s chat', () => 
     });
   }
 
+  it('an agent turn stays on the model that began it; when that model fails mid-turn, the fallback answers and keeps the rest of the turn', async () => {
+    try {
+      await settings.set('tasks.agent', ['code', 'cheap']);
+      server.toolCallsWhenOffered = [{ name: 'readFile', input: { path: 'src/greeter.ts' } }];
+      const question = User('Add a test for greet() in src/greeter.ts');
+      const first = await ask('CodeRoute Auto', [question], { tools: [READ_FILE] });
+      const [call] = first.calls;
+      assert.ok(call, JSON.stringify(first));
+      const round = (n: number) => [
+        question,
+        ...Array.from({ length: n }, () => [vscode.LanguageModelChatMessage.Assistant([call]), vscode.LanguageModelChatMessage.User([new vscode.LanguageModelToolResultPart(call.callId, [new vscode.LanguageModelTextPart(`result ${n}`)])])]).flat(),
+      ];
+      // The policy now prefers the cheap tier for agent turns; this turn began on the code model and stays there.
+      await settings.set('tasks.agent', ['cheap', 'code']);
+      await ask('CodeRoute Auto', round(1), { tools: [READ_FILE] });
+      // The code model fails before its first token: the chain's fallback answers, and the turn goes on with it.
+      server.enqueue({ kind: 'fail', status: 400, message: 'invalid request' });
+      await ask('CodeRoute Auto', round(2), { tools: [READ_FILE] });
+      await ask('CodeRoute Auto', round(3), { tools: [READ_FILE] });
+      assert.deepEqual(modelsAsked(server.requests), ['code-chat-v1', 'code-chat-v1', 'code-chat-v1', 'cheap-chat-v1', 'cheap-chat-v1']);
+    } finally {
+      await settings.set('tasks.agent', ['code']);
+    }
+  });
+
   it('a tool call in the wrong shape fails the request and is learned as the model’s failure', async () => {
     server.toolCallsWhenOffered = [{ name: 'readFile', rawArguments: '{"path": "src/gre' }];
     const error = await failureOf('CodeRoute Code', [User('Read src/greeter.ts')], { tools: [READ_FILE] });
@@ -215,6 +240,18 @@ describe('Chat models: CodeRoute Auto and the tiers in VS Code’s chat', () => 
     const record = await vscode.commands.executeCommand<DecisionRecord | undefined>('coderoute.whyThisModel', 'chat');
     assert.equal(record?.requestId, last.requestId);
     assert.match(record?.reason ?? '', /chat-cheap/);
+  });
+
+  it('writes no routing note into the answer unless the user turns it on', async () => {
+    const plain = await ask('CodeRoute Auto', [User('What is a monad, briefly?')]);
+    assert.doesNotMatch(plain.text, /CodeRoute:/);
+    try {
+      await settings.set('chat.showRoutingNote', true);
+      const noted = await ask('CodeRoute Auto', [User('What is a functor, briefly?')]);
+      assert.match(noted.text, /_CodeRoute: chat-cheap answered\. .*chat-cheap/);
+    } finally {
+      await settings.set('chat.showRoutingNote', undefined);
+    }
   });
 
   it('the same request sent again (a regenerate) records a rejection of the first answer', async () => {
