@@ -7,6 +7,7 @@ import type { RouteDecision, RoutedDeployment, RoutedModel } from '../route/rout
 import { DEFAULT_RETRY_POLICY, decideRetry, type RetryPolicy } from '../providers/retryPolicy';
 import {
   ProviderError,
+  messageText,
   type ChatMessage,
   type ChatProvider,
   type ChatRequest,
@@ -75,7 +76,9 @@ function formatAttempt(a: Attempt): string {
 async function recount(outcome: AttemptResult, input: ChatAttemptInput): Promise<void> {
   const usage = outcome.result?.usage ?? outcome.error?.partial?.usage;
   if (!usage || usage.estimatedBy === 'model' || !input.tokens) return;
-  const produced = outcome.result?.text ?? outcome.error?.partial?.text ?? '';
+  const answer = outcome.result ?? outcome.error?.partial;
+  // The tool calls a model made are output too.
+  const produced = answer ? messageText({ role: 'assistant', content: answer.text, toolCalls: answer.toolCalls }) : '';
   try {
     const counts = await input.tokens.count([...messageTexts(input.messages), produced]);
     const output = counts.pop() ?? 0;
