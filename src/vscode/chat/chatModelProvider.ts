@@ -115,6 +115,7 @@ export class CodeRouteChatModels implements ChatModelProvider<CodeRouteChatModel
       await this.answer(model, vsMessages, options, progress, token, report);
     } catch (error) {
       if (error instanceof vscode.CancellationError) report.status = 'cancelled';
+      else if (error instanceof vscode.LanguageModelError) report.status = 'refused';
       else if (!(error instanceof vscode.LanguageModelError) && !(error instanceof ChatFailure)) {
         this.ctx.log.error(`chat: unexpected failure id=${requestId}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       }

@@ -309,6 +309,23 @@ describe('Chat models: CodeRoute Auto and the tiers in VS Code’s chat', () => 
     assert.match(last?.reason ?? '', /at the cursor/, last?.reason);
   });
 
+  it('never routes a chat request to one of its own models through vscode-lm: the request fails, naming why, instead of looping', async () => {
+    const providers = vscode.workspace.getConfiguration('coderoute').get<object[]>('providers') ?? [];
+    const models = vscode.workspace.getConfiguration('coderoute').get<object[]>('models') ?? [];
+    try {
+      await settings.set('providers', [...providers, { id: 'lm', kind: 'vscode-lm' }]);
+      // CodeRoute Auto's picker id, as a vscode-lm model of the local tier.
+      await settings.set('models', [...models, { id: 'loop', provider: 'lm', name: 'auto', tags: ['local'] }]);
+      await eventually(async () => (await vscode.lm.selectChatModels({ vendor: 'coderoute' })).some((m) => m.name === 'CodeRoute Local'), 'CodeRoute Local to appear');
+      const error = await failureOf('CodeRoute Local', [User('Hello?')]);
+      assert.match(error.message, /one of CodeRoute's own chat models/);
+      assert.equal(server.requests.length, 0);
+    } finally {
+      await settings.set('models', models);
+      await settings.set('providers', providers);
+    }
+  });
+
   it('counts tokens with the real tokenizer, a message as all its parts', async () => {
     const model = await modelNamed('CodeRoute Auto');
     const short = await model.countTokens('hello world');
