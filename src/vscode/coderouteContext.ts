@@ -151,7 +151,7 @@ export class CodeRouteContext implements vscode.Disposable {
     const registering = performance.now();
     const chatModels = registerChatModels(this);
     this.chatModels = chatModels && this.own(chatModels);
-    if (chatModels) log.info(`chat: CodeRoute's models are in the chat model picker (registered in ${(performance.now() - registering).toFixed(1)} ms)`);
+    if (chatModels) log.info(`chat: CodeRoute's models are offered to the chat model picker (registered in ${(performance.now() - registering).toFixed(1)} ms)`);
     this.command('coderoute.chatState', () => ({ available: !!this.chatModels, last: this.chatModels?.last }));
   }
 

@@ -1,30 +1,21 @@
-import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import * as os from 'node:os';
+import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { MockLlmServer } from '../mock/mockLlmServer';
-import { launchChromium } from './browser';
-import { ensureHost, selectedHosts, startCodeServer, workbenchUrl, type InstalledHost, type RunningCodeServer } from './codeServer';
+import type { MockLlmServer } from '../mock/mockLlmServer';
+import { runChatUi } from './chatUi';
+import { ensureHost, selectedHosts, type InstalledHost } from './codeServer';
 import { REPO_ROOT } from './testResults';
+import { QUIET_WORKBENCH, STEP_MS, UPDATE_README, inWorkbench, runFromPalette, saveScreenshot, screenshotDir, shown, waitVisible, type Workbench } from './workbenchUi';
 
 /**
  * `npm run test:ui`: CodeRoute: Explain Selection driven the way a person does it, through the
  * workbench UI of a real VS Code (code-server) in headless Chromium: open a file with Quick Open,
  * select lines, run the command from the command palette, and wait for the explanation beside
  * the code; then the spend item in the status bar and its tooltip. Both are saved as the README's
- * screenshots.
+ * screenshots. Then, in each host that has the chat model provider API, CodeRoute's models in the
+ * Chat view (chatUi.ts).
  */
 
-const STEP_MS = 60_000;
-/**
- * The screenshots go to out/screenshots/<host>/ on every run (so `npm test` leaves the tree clean);
- * with `--update-readme` (npm run screenshot) the newest selected host's replace the README's pictures.
- */
-const UPDATE_README = process.argv.includes('--update-readme');
-function screenshotDir(host: InstalledHost): string {
-  return UPDATE_README ? path.join(REPO_ROOT, 'media', 'screenshots') : path.join(REPO_ROOT, 'out', 'screenshots', host.spec.id);
-}
-const MAX_SCREENSHOT_BYTES = 300 * 1024;
 const MODEL = 'mock-small';
 const PROVIDER = 'mock';
 const COMMAND = 'CodeRoute: Explain Selection';
@@ -48,22 +39,8 @@ function userSettings(mock: MockLlmServer): Record<string, unknown> {
     'coderoute.budget.dailyUsd': 2,
     'coderoute.tasks.explain': MODEL,
     'coderoute.routing.mode': 'task',
-    // The picture is of the palette and the explanation, without ghost text.
-    'coderoute.completions.enabled': false,
-    'security.workspace.trust.enabled': false,
-    // Keep the picture about CodeRoute: no minimap, no toasts from the workbench itself.
-    'editor.minimap.enabled': false,
-    'workbench.tips.enabled': false,
+    ...QUIET_WORKBENCH,
   };
-}
-
-/** Waits for `selector` to be visible, naming the step when it is not. */
-async function waitVisible(page: Page, selector: string, step: string): Promise<void> {
-  try {
-    await page.locator(selector).first().waitFor({ state: 'visible', timeout: STEP_MS });
-  } catch {
-    throw new Error(`${step}: "${selector}" was not visible within ${STEP_MS / 1000} s`);
-  }
 }
 
 async function openFile(page: Page, name: string): Promise<void> {
@@ -88,17 +65,8 @@ async function selectLines(page: Page, from: number, to: number): Promise<void> 
   await waitVisible(page, '.editor-group-container.active .monaco-editor .selected-text', 'selecting lines');
 }
 
-async function runFromPalette(page: Page, command: string): Promise<void> {
-  await page.keyboard.press('F1');
-  await waitVisible(page, '.quick-input-widget .quick-input-box input', 'opening the command palette');
-  await page.keyboard.type(command);
-  await waitVisible(page, `.quick-input-widget .monaco-list-row.focused[aria-label*="${command}"]`, `finding "${command}"`);
-  await page.keyboard.press('Enter');
-}
-
-async function explainThroughPalette(page: Page, server: RunningCodeServer, workspace: string, mock: MockLlmServer): Promise<void> {
-  await page.goto(workbenchUrl(server, workspace, REPO_ROOT));
-  await waitVisible(page, '.monaco-workbench', 'loading the workbench');
+async function explainThroughPalette({ page, mock }: Workbench): Promise<void> {
+  mock.enqueue({ kind: 'reply', text: EXPLANATION, chunks: 6, chunkDelayMs: 30 });
   await waitVisible(page, '.explorer-folders-view .monaco-list-row', 'showing the explorer');
   await openFile(page, 'greeter.ts');
   await selectLines(page, 4, 10);
@@ -144,63 +112,20 @@ async function checkStatusBar(page: Page, statusScreenshot: string): Promise<voi
   const x = Math.max(0, Math.min(itemBox.x, hoverBox.x) - 16);
   const y = Math.max(0, hoverBox.y - 16);
   const right = Math.min(1280, Math.max(itemBox.x + itemBox.width, hoverBox.x + hoverBox.width) + 16);
-  await page.screenshot({ path: statusScreenshot, clip: { x, y, width: right - x, height: Math.min(800, itemBox.y + itemBox.height) - y } });
-  console.log(`[ui] ✔ the status bar shows "${text}" with the breakdown on hover; screenshot: ${path.relative(REPO_ROOT, statusScreenshot)}`);
+  const size = await saveScreenshot(page, statusScreenshot, { x, y, width: right - x, height: Math.min(800, itemBox.y + itemBox.height) - y });
+  console.log(`[ui] ✔ the status bar shows "${text}" with the breakdown on hover; screenshot: ${shown(statusScreenshot)} (${size} KiB)`);
 }
 
-async function runUi(host: InstalledHost): Promise<boolean> {
-  console.log(`[ui] ${host.label}, CodeRoute from ${REPO_ROOT}`);
+function runPaletteUi(host: InstalledHost): Promise<boolean> {
   const shots = screenshotDir(host);
-  const screenshot = path.join(shots, 'explain.png');
-  const runDir = mkdtempSync(path.join(os.tmpdir(), `coderoute-ui-${host.spec.id}-`));
-  const workspace = path.join(runDir, 'workspace');
-  cpSync(path.join(REPO_ROOT, 'test', 'fixtures', 'sample-workspace'), workspace, { recursive: true });
-
-  const mock = await MockLlmServer.start();
-  mock.enqueue({ kind: 'reply', text: EXPLANATION, chunks: 6, chunkDelayMs: 30 });
-  let passed = false;
-  try {
-    const server = await startCodeServer(host, {
-      workspace,
-      stateDir: path.join(runDir, 'state'),
-      trustWorkspace: true,
-      userSettings: userSettings(mock),
-    });
-    try {
-      const browser = await launchChromium();
-      try {
-        const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-        try {
-          await explainThroughPalette(page, server, workspace, mock);
-          mkdirSync(shots, { recursive: true });
-          await page.locator('.monaco-workbench').screenshot({ path: screenshot, type: 'png' });
-          const size = statSync(screenshot).size;
-          if (size > MAX_SCREENSHOT_BYTES) throw new Error(`the screenshot is ${Math.round(size / 1024)} KiB; keep it under ${MAX_SCREENSHOT_BYTES / 1024} KiB`);
-          console.log(`[ui] ✔ "${COMMAND}" from the command palette showed the explanation from ${MODEL}`);
-          console.log(`[ui] screenshot: ${path.relative(REPO_ROOT, screenshot)} (${Math.round(size / 1024)} KiB)`);
-          await checkStatusBar(page, path.join(shots, 'status-bar.png'));
-          passed = true;
-        } catch (error) {
-          const failure = path.join(runDir, 'failure.png');
-          await page.screenshot({ path: failure }).catch(() => undefined);
-          const toasts = await page.locator('.notifications-toasts').innerText({ timeout: 2000 }).catch(() => '');
-          console.error(`[ui] ✘ ${error instanceof Error ? error.message : String(error)}`);
-          if (toasts.trim()) console.error(`[ui] notifications on screen:\n${toasts.trim()}`);
-          console.error(`[ui] the mock received ${mock.requests.length} request(s)`);
-          console.error(`[ui] what the page showed: ${failure}`);
-        }
-      } finally {
-        await browser.close();
-      }
-    } finally {
-      await server.stop();
-    }
-  } finally {
-    await mock.close();
-    if (passed) rmSync(runDir, { recursive: true, force: true });
-    else console.error(`[ui] kept ${runDir} for inspection (VS Code logs under state/user-data/logs)`);
-  }
-  return passed;
+  return inWorkbench(host, { name: 'palette', userSettings }, async (workbench) => {
+    await explainThroughPalette(workbench);
+    const screenshot = path.join(shots, 'explain.png');
+    const size = await saveScreenshot(workbench.page, screenshot);
+    console.log(`[ui] ✔ "${COMMAND}" from the command palette showed the explanation from ${MODEL}`);
+    console.log(`[ui] screenshot: ${shown(screenshot)} (${size} KiB)`);
+    await checkStatusBar(workbench.page, path.join(shots, 'status-bar.png'));
+  });
 }
 
 async function main(): Promise<number> {
@@ -209,10 +134,15 @@ async function main(): Promise<number> {
   }
   // The README shows the newest VS Code the run covers, the last of the selected hosts.
   const hosts = UPDATE_README ? selectedHosts().slice(-1) : selectedHosts();
-  let failed = 0;
-  for (const spec of hosts) if (!(await runUi(ensureHost(spec)))) failed++;
-  console.log(`ui: ${hosts.length - failed} passed, ${failed} failed`);
-  return failed === 0 ? 0 : 1;
+  const tally = { passed: 0, failed: 0, skipped: 0 };
+  for (const spec of hosts) {
+    const host = ensureHost(spec);
+    console.log(`[ui] ${host.label}, CodeRoute from ${REPO_ROOT}`);
+    tally[(await runPaletteUi(host)) ? 'passed' : 'failed']++;
+    tally[await runChatUi(host)]++;
+  }
+  console.log(`ui: ${tally.passed} passed, ${tally.failed} failed, ${tally.skipped} skipped`);
+  return tally.failed === 0 ? 0 : 1;
 }
 
 main().then(

@@ -241,6 +241,16 @@ describe('chat classifier: agent turns', () => {
     ]);
   });
 
+  it('a question stays a question when tools are offered (VS Code offers them in Ask mode too); its tool round is agent', () => {
+    const explain = classify('Explain what a closure is in one sentence.', tools(19));
+    assert.equal(explain.task, 'explain');
+    assert.equal(explain.reason, 'explain: the message says "explain"; 19 tools offered, but the message asks a question');
+    assert.equal(taskOf('Which is faster, a hash map or a sorted array?', tools(40)), 'chat');
+    assert.equal(taskOf('write a parser for the config file', tools(40)), 'agent');
+    const afterCall = classify([user('Explain src/a.ts'), assistant('', [call('1', 'readFile', { filePath: 'src/a.ts' })]), toolResult('1', 'export const a = 1;')], tools(19));
+    assert.equal(afterCall.task, 'agent');
+  });
+
   it('tool rounds are counted across a multi-round turn', () => {
     const messages = [
       user('rename foo to bar everywhere'),

@@ -724,7 +724,15 @@ export function classifyChatRequest(input: ChatRequestInput): ChatClassification
   let task: ChatTask;
   let reason: string;
   let fromEditor = false;
-  if (toolCount > 0 || turnHasTools) {
+  // VS Code's chat offers tools with every request, in Ask mode too: a question ("explain …", or one
+  // with no task words and not about the editor) stays a question, answered by the models for it, which
+  // may still call the tools offered; the next round (with the results) is then an agent turn.
+  const editorDecides = !intent && !!editor && about.about && (about.pointed || isVague(prose));
+  const question = toolCount > 0 && !turnHasTools && (intent ? intent.task === 'explain' : !editorDecides);
+  if (question) {
+    task = intent ? intent.task : 'chat';
+    reason = `${intent ? `${task}: ${intent.why}` : 'chat: a general question (no task words)'}; ${plural(toolCount, 'tool')} offered, but the message asks a question`;
+  } else if (toolCount > 0 || turnHasTools) {
     task = 'agent';
     const offered = toolCount > 0 ? `${plural(toolCount, 'tool')} offered` : 'the turn carries tool calls or results';
     const parts = [`${offered}, ${plural(toolRounds, 'tool round')} so far`];
@@ -734,7 +742,7 @@ export function classifyChatRequest(input: ChatRequestInput): ChatClassification
   } else if (intent) {
     task = intent.task;
     reason = `${task}: ${intent.why}`;
-  } else if (editor && about.about && (about.pointed || isVague(prose))) {
+  } else if (editor && editorDecides) {
     const editorTask = editor.classification.task;
     task = (COMMAND_TASKS as readonly string[]).includes(editorTask) ? (editorTask as CommandTask) : 'explain';
     reason = `${task}: the message decides nothing; at the cursor: ${editor.classification.reason}`;

@@ -79,6 +79,11 @@ export class CodeRouteChatModels implements ChatModelProvider<CodeRouteChatModel
     ctx.repoPolicy.onDidChange(() => this.changed.fire(), this, this.disposables);
   }
 
+  /** Tells VS Code the list is ready to be asked for. */
+  announce(): void {
+    this.changed.fire();
+  }
+
   /** The last chat request's report, for tests and the log. */
   get last(): ChatRequestReport | undefined {
     return this.lastReport;
@@ -365,6 +370,9 @@ export function registerChatModels(ctx: CodeRouteContext): CodeRouteChatModels |
   }
   const models = new CodeRouteChatModels(ctx);
   const registration = register(CHAT_VENDOR, models);
+  // VS Code lists a provider's models in the picker only once something asks for them (Copilot Chat
+  // does, when it runs; without an account it does not): say they are there, so they show anyway.
+  models.announce();
   const dispose = models.dispose.bind(models);
   models.dispose = () => {
     registration.dispose();

@@ -136,17 +136,21 @@ describe('Chat models: CodeRoute Auto and the tiers in VS Code’s chat', () => 
     await eventually(async () => !(await vscode.lm.selectChatModels({ vendor: 'coderoute' })).some((m) => m.name === 'CodeRoute Local'), 'CodeRoute Local to go');
   });
 
-  it('Auto sends an explain-like question to the cheap tier and an agent turn (tools offered) to the code tier', async () => {
+  it('Auto sends an explain-like question to the cheap tier, with or without tools offered, and an agent turn to the code tier', async () => {
     const explained = await ask('CodeRoute Auto', [User('Explain what this regular expression matches: /^[a-z]+\\d*$/')]);
     assert.match(explained.text, /cheap-chat-v1/, 'the mock echoes the model it was asked for');
+    assert.equal((await chatState()).last?.task, 'explain');
+    // As the Chat view asks it: with tools offered (in Ask mode too), a question is still a question.
+    const asked = await ask('CodeRoute Auto', [User('Explain what a closure is in one sentence.')], { tools: [READ_FILE] });
+    assert.match(asked.text, /cheap-chat-v1/);
     assert.equal((await chatState()).last?.task, 'explain');
 
     server.toolCallsWhenOffered = [{ name: 'readFile', input: { path: 'src/greeter.ts' } }];
     const agent = await ask('CodeRoute Auto', [User('Fix the failing test in src/greeter.ts')], { tools: [READ_FILE] });
     assert.equal(agent.calls.length, 1);
     assert.equal((await chatState()).last?.task, 'agent');
-    assert.deepEqual(modelsAsked(server.requests), ['cheap-chat-v1', 'code-chat-v1']);
-    assert.ok(server.requests[1].path.endsWith('/v1/messages'), 'the code tier speaks the Anthropic Messages API');
+    assert.deepEqual(modelsAsked(server.requests), ['cheap-chat-v1', 'cheap-chat-v1', 'code-chat-v1']);
+    assert.ok(server.requests[2].path.endsWith('/v1/messages'), 'the code tier speaks the Anthropic Messages API');
   });
 
   for (const [picker, wire] of [
