@@ -121,7 +121,7 @@ export class CodeRouteChatModels implements ChatModelProvider<CodeRouteChatModel
     } catch (error) {
       if (error instanceof vscode.CancellationError) report.status = 'cancelled';
       else if (error instanceof vscode.LanguageModelError) report.status = 'refused';
-      else if (!(error instanceof vscode.LanguageModelError) && !(error instanceof ChatFailure)) {
+      else if (!(error instanceof ChatFailure)) {
         this.ctx.log.error(`chat: unexpected failure id=${requestId}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       }
       throw error instanceof ChatFailure ? new Error(error.message) : error;
@@ -192,8 +192,10 @@ export class CodeRouteChatModels implements ChatModelProvider<CodeRouteChatModel
     if (!outcome.result || !outcome.answeredBy) {
       if (token.isCancellationRequested || outcome.error?.kind === 'cancelled') throw new vscode.CancellationError();
       const error = outcome.error;
-      const detail = error ? (settings.providers.find((p) => p.id === called.last?.providerId)?.kind === 'vscode-lm' ? error.message : errorFor(error.kind, called.decision).message) : 'no model answered';
-      throw new ChatFailure(`CodeRoute: ${detail} (${error?.message ?? 'no answer'})`);
+      if (!error) throw new ChatFailure('CodeRoute: no model of the chain could be called.');
+      // VS Code's own models word their errors for the user; for the others, what to do, then what the service said.
+      const viaVsCode = settings.providers.find((p) => p.id === called.last?.providerId)?.kind === 'vscode-lm';
+      throw new ChatFailure(viaVsCode ? `CodeRoute: ${error.message}` : `CodeRoute: ${errorFor(error.kind, called.decision).message} (${error.message})`);
     }
     if (settings.chat.showRoutingNote && outcome.result.text) {
       progress.report(new vscode.LanguageModelTextPart(`\n\n_CodeRoute: ${outcome.answeredBy.model.id} answered. ${called.decision.reason}_`));

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { ChatRunResult } from '../../core/actions/runChatAttempt';
 import { allowedFor } from '../../core/policy/privacy';
-import type { ChatMessage } from '../../core/providers/chatProvider';
+import { messageText, type ChatMessage } from '../../core/providers/chatProvider';
 import { formatUsd } from '../../core/route/pricing';
 import { resolveModel, type RouteDecision, type RoutedModel } from '../../core/route/routeDecision';
 import { maxCostUsd, reservationFor, settlementFor, stepDown } from '../../core/spend/charges';
@@ -19,7 +19,8 @@ export interface Reservation {
 /** A rough upper bound of a prompt's tokens (three characters a token, plus message overhead), unless the caller counted them. */
 function promptTokens(prompt: readonly ChatMessage[] | { tokens: number }): number {
   if ('tokens' in prompt) return prompt.tokens;
-  return prompt.reduce((a, m) => a + Math.ceil(m.content.length / 3) + 8, 0);
+  // Tool calls and results are prompt too: an agent turn's file contents are mostly there.
+  return prompt.reduce((a, m) => a + Math.ceil(messageText(m).length / 3) + 8, 0);
 }
 
 /**
