@@ -131,7 +131,7 @@ async function explain(file: string, line: number, languageId: string | undefine
       policy: mergePolicy(settings.settings),
     });
   } catch (error) {
-    if (error instanceof RouteRefusal) throw new UsageError(error.message.replace(/`/g, ''));
+    if (error instanceof RouteRefusal) throw new UsageError(error.message);
     throw error;
   }
   logger.info(decisionLogLine(decisionRecord(decision)));

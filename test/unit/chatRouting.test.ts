@@ -114,9 +114,9 @@ describe('chat privacy', () => {
 
   it('refuses for a no-ai active editor, by directive or by path, naming the file and the reason', () => {
     const byDirective = chatPrivacy([{ path: 'src/billing.ts', directives: { noAi: true, localOnly: false }, active: true }], policy);
-    assert.deepEqual(byDirective, { refused: 'CodeRoute sent nothing: the active editor, src/billing.ts, is marked `coderoute: no-ai`.' });
+    assert.deepEqual(byDirective, { refused: 'CodeRoute sent nothing: the active editor, src/billing.ts, is marked "coderoute: no-ai".' });
     const byPath = chatPrivacy([{ path: 'secrets/keys.ts', active: true }], policy);
-    assert.ok('refused' in byPath && /secrets\/keys\.ts.*`secrets\/\*\*`/.test(byPath.refused), JSON.stringify(byPath));
+    assert.ok('refused' in byPath && /secrets\/keys\.ts.*"secrets\/\*\*"/.test(byPath.refused), JSON.stringify(byPath));
   });
 
   it('refuses for a referenced no-ai file even when the active editor is fine, and no-ai wins over local-only', () => {
@@ -133,7 +133,7 @@ describe('chat privacy', () => {
   it('keeps a request with a local-only file to local models, and lets the others go anywhere', () => {
     assert.deepEqual(chatPrivacy([{ path: 'internal/a.ts', active: false }], policy), {
       privacy: 'local-only',
-      why: 'the request carries internal/a.ts, which is in the local-only path `internal/**`',
+      why: 'the request carries internal/a.ts, which is in the local-only path "internal/**"',
     });
     assert.deepEqual(chatPrivacy([{ path: 'src/app.ts', active: true }], policy), { privacy: 'any' });
   });

@@ -119,7 +119,7 @@ describe('coderoute CLI (bundled)', () => {
     server.reset();
     const { code, stderr } = await runCli(['explain', file, '--line', '3', '--settings', settingsFile], { CODEROUTE_API_KEY_MOCK: 'k' });
     assert.equal(code, 2);
-    assert.match(stderr, /marked coderoute: no-ai; nothing was sent/);
+    assert.match(stderr, /marked "coderoute: no-ai"; nothing was sent/);
     assert.equal(server.requests.length, 0);
   });
 

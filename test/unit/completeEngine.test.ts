@@ -602,7 +602,7 @@ describe('completion engine (real classifier, router and HTTP clients against th
       const outcome = completion(await h.complete(at));
       assert.equal(outcome.kind, 'complete-block');
       assert.equal(outcome.modelId, 'coder');
-      assert.match(outcome.decision.reason, /default `complete-block` \(code models for blocks\)/);
+      assert.match(outcome.decision.reason, /default "complete-block" \(code models for blocks\)/);
       assert.equal(bodyOf(0).model, 'mock-coder-large');
       assert.equal(bodyOf(0).max_tokens, 256, 'a block may use the whole allowance');
       assert.equal(outcome.text, 'let sum = 0;\n  for (const item of items) sum += item;\n  return sum;');

@@ -259,7 +259,7 @@ describe('router: widening the candidates for an escalated completion', () => {
   it('task mode: the widened tiers follow the setting\u2019s own entries, in order', () => {
     const decision = route(lineCompletion(settingsWith({ 'routing.mode': 'task' }), { rejected: ['mini'], widen: ESCALATION_TIERS }));
     assert.deepEqual(chain(decision), ['small-local', 'coder', 'big']);
-    assert.equal(decision.reason, 'complete-line in a 10-line typescript function declaration → small-local: coderoute.tasks.complete, widened to code, strong after rejections here, after mini was rejected, est. $0.');
+    assert.equal(decision.reason, 'complete-line in a 10-line typescript function declaration → small-local: coderoute.tasks.complete, widened to code, strong after rejections here, after mini was rejected, est. $0.00.');
   });
 
   it('performance mode already considers every model: widen changes nothing and is not mentioned', () => {
@@ -293,7 +293,7 @@ describe('router: widening the candidates for an escalated completion', () => {
     const decision = route(lineCompletion(settings, { rejected: ['small-local'], widen: ESCALATION_TIERS }));
     assert.equal(decision.rule, 'ts-lines');
     assert.deepEqual(chain(decision), ['coder', 'big']);
-    assert.match(decision.reason, /rule `ts-lines`, widened to code, strong after rejections here/);
+    assert.match(decision.reason, /rule "ts-lines", widened to code, strong after rejections here/);
   });
 
   it('widens the block default (code models only) with what it lacks', () => {
@@ -305,7 +305,7 @@ describe('router: widening the candidates for an escalated completion', () => {
       }),
     );
     assert.deepEqual(chain(decision), ['big']);
-    assert.match(decision.reason, /default `complete-block` \(code models for blocks\), widened to strong after rejections here/);
+    assert.match(decision.reason, /default "complete-block" \(code models for blocks\), widened to strong after rejections here/);
   });
 
   it('privacy still decides: a local-only file never reaches a widened cloud model', () => {

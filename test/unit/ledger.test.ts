@@ -52,7 +52,7 @@ describe('spend ledger', () => {
     assert.equal((await ledger.reserve({ requestId: 'c', task: 'explain', usd: 0.5 })).ok, true, 'another task is not held by the debug budget');
     const daily = await ledger.reserve({ requestId: 'd', task: 'explain', usd: 0.2 });
     assert.ok(!daily.ok && daily.refusal.budget?.id === 'daily' && daily.refusal.onLimit === 'stop');
-    assert.match(daily.refusal.message, /Daily budget: \$0\.9000 of \$1\.00 is spent or held/);
+    assert.match(daily.refusal.message, /Daily budget: \$0.90 of \$1\.00 is spent or held/);
   });
 
   it('writes exactly one final record per request', async () => {

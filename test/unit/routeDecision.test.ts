@@ -63,7 +63,7 @@ describe('routing engine: task mode (rules only)', () => {
     assert.deepEqual(ids(decision), ['big', 'coder']);
     assert.equal(decision.decidedBy, 'rule');
     assert.equal(decision.rule, 'debug-heavy');
-    assert.equal(decision.reason, 'debug in a 40-line rust function item with 2 errors → big: rule `debug-heavy`, est. $0.060.');
+    assert.equal(decision.reason, 'debug in a 40-line rust function item with 2 errors → big: rule "debug-heavy", est. $0.06.');
   });
 
   it('falls through to the task setting when no rule matches (an easy Rust bug, or another language)', () => {
@@ -152,7 +152,7 @@ describe('routing engine: performance and hybrid modes (scored choice)', () => {
     assert.deepEqual(ids(decision).sort(), ['big', 'coder'], 'only the rule’s models');
     assert.equal(decision.chosen.model.id, 'coder', 'the cheaper of the two, at a heavy price weight');
     assert.equal(decision.decidedBy, 'estimate');
-    assert.match(decision.reason, /candidates from rule `debug-heavy`/);
+    assert.match(decision.reason, /candidates from rule "debug-heavy"/);
   });
 
   it('never uses a model with no known price silently: the decision says so, and it is scored as the dearest', () => {
@@ -160,7 +160,7 @@ describe('routing engine: performance and hybrid modes (scored choice)', () => {
     const decision = route(input(settings, { task: 'generate' }));
     assert.equal(decision.chosen.model.id, 'mystery');
     assert.equal(decision.estimatedCostUsd, undefined);
-    assert.match(decision.reason, /est\. price unknown — no known price for this model: set `price` in coderoute\.models/);
+    assert.match(decision.reason, /est\. price unknown — no known price for this model: set its price in coderoute\.models/);
     const mixed = route(input(settingsWith({ 'routing.mode': 'hybrid', 'routing.priceWeight': 5, 'tasks.generate': ['mystery', 'coder'] }), { task: 'generate' }));
     assert.equal(mixed.chosen.model.id, 'coder', 'an unknown price is not treated as free');
     assert.match(mixed.candidates.find((c) => c.modelId === 'mystery')?.note ?? '', /price unknown/);

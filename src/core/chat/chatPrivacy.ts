@@ -27,14 +27,14 @@ export function chatPrivacy(files: readonly ChatFile[], policy: Policy): ChatPri
   for (const file of files) {
     const glob = firstMatch(file.path, policy.privacy.noAi);
     if (file.directives?.noAi || glob) {
-      const reason = file.directives?.noAi ? 'is marked `coderoute: no-ai`' : `matches the no-AI path \`${glob}\` (coderoute.privacy.noAi)`;
+      const reason = file.directives?.noAi ? 'is marked "coderoute: no-ai"' : `matches the no-AI path "${glob}" (coderoute.privacy.noAi)`;
       return { refused: `CodeRoute sent nothing: ${which(file)} ${reason}.` };
     }
   }
   for (const file of files) {
     const glob = firstMatch(file.path, policy.privacy.localOnly);
     if (file.directives?.localOnly || glob) {
-      const reason = file.directives?.localOnly ? 'is marked `coderoute: local-only`' : `is in the local-only path \`${glob}\``;
+      const reason = file.directives?.localOnly ? 'is marked "coderoute: local-only"' : `is in the local-only path "${glob}"`;
       return { privacy: 'local-only', why: `${which(file)} ${reason}` };
     }
   }

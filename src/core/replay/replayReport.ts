@@ -1,3 +1,4 @@
+import { formatUsd } from '../format/formatUsd';
 import type { ReplayResult } from './replay';
 
 /** Policies in the order the table and the plot show them. */
@@ -102,7 +103,7 @@ export function replaySvg(result: ReplayResult, title: string): string {
   parts.push(`<path d="${path((c) => c.strong_quality, maxY)}" fill="none" stroke="${COLORS.always_strong}" stroke-width="2"/>`);
   parts.push(`<path d="${path((c) => c.learned_cost, maxSpend)}" fill="none" stroke="${COLORS.learned}" stroke-width="1.5" stroke-dasharray="5 4"/>`);
   parts.push(`<path d="${path((c) => c.strong_cost, maxSpend)}" fill="none" stroke="${COLORS.always_strong}" stroke-width="1.5" stroke-dasharray="5 4"/>`);
-  text(x1 + 8, y0 + 16, `solid: accepted · dashed: dollars (top = $${maxSpend.toFixed(2)})`, 'font-size="11"');
+  text(x1 + 8, y0 + 16, `solid: accepted · dashed: dollars (top = ${formatUsd(maxSpend)})`, 'font-size="11"');
   text(x1 + 8, y0 + 30, '● learned', `font-size="11" fill="${COLORS.learned}"`);
   text(x1 + 80, y0 + 30, '● always_strong', `font-size="11" fill="${COLORS.always_strong}"`);
 

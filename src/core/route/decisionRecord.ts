@@ -1,4 +1,4 @@
-import { formatUsd } from './pricing';
+import { formatUsd } from '../format/formatUsd';
 import type { RouteCandidate, RouteDecision } from './routeDecision';
 
 /**

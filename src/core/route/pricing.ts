@@ -205,10 +205,3 @@ function hostOf(baseUrl: string): string | undefined {
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
 }
-
-/** Dollars as the decisions, the log and the answers show them; `unknown` for a missing price. */
-export function formatUsd(usd: number | null | undefined, unknown = 'price unknown'): string {
-  if (usd === null || usd === undefined) return unknown;
-  if (usd === 0) return '$0';
-  return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(3)}`;
-}

@@ -5,7 +5,8 @@ import type { FileDirectives } from '../policy/fileDirectives';
 import { firstMatch } from '../policy/pathGlobs';
 import type { Policy } from '../policy/policy';
 import { allowedFor, type PrivacyClass } from '../policy/privacy';
-import { estimateCost, formatUsd, priceOf, type ModelPrice } from './pricing';
+import { formatUsd } from '../format/formatUsd';
+import { estimateCost, priceOf, type ModelPrice } from './pricing';
 import { TIER_PRIOR_ESTIMATOR, type AcceptanceEstimate, type AcceptanceEstimator, type EstimateContext } from './estimates';
 import { RouteError, expandEntries, resolveModel, type RouteCandidate, type RouteDecision, type RoutedModel } from './routeDecision';
 
@@ -176,12 +177,12 @@ export function route(input: RouteInput): RouteDecision {
   // Privacy first: nothing else matters for a file that may not leave the editor.
   const noAiGlob = firstMatch(input.path, policy.privacy.noAi);
   if (input.directives?.noAi || noAiGlob) {
-    const why = input.directives?.noAi ? 'is marked `coderoute: no-ai`' : `matches the no-AI path \`${noAiGlob}\``;
+    const why = input.directives?.noAi ? 'is marked "coderoute: no-ai"' : `matches the no-AI path "${noAiGlob}"`;
     throw new RouteRefusal(`This file ${why}; nothing was sent.`, 'no-ai', noAiGlob ? 'coderoute.privacy.noAi' : 'file');
   }
   const localGlob = firstMatch(input.path, policy.privacy.localOnly);
   const privacy: PrivacyClass = input.directives?.localOnly || localGlob ? 'local-only' : 'any';
-  const privacyWhy = input.directives?.localOnly ? 'marked `coderoute: local-only`' : localGlob ? `in the local-only path \`${localGlob}\`` : '';
+  const privacyWhy = input.directives?.localOnly ? 'marked "coderoute: local-only"' : localGlob ? `in the local-only path "${localGlob}"` : '';
 
   // Candidates: a rule, the task setting, or (performance mode) every model.
   const mode: RoutingMode = policy.mode;
@@ -189,12 +190,12 @@ export function route(input: RouteInput): RouteDecision {
   const rule = mode === 'performance' || given ? undefined : policy.rules.find((r) => ruleMatches(r, input.task, kind, input, difficulty, privacy));
   const setting = rule ? `coderoute.routing.rules (${rule.id})` : `coderoute.tasks.${input.task}`;
   let entries = given ? [...given.entries] : rule ? rule.use : policy.tasks[input.task];
-  let origin = given ? given.origin : rule ? `rule \`${rule.id}\`` : mode === 'performance' ? 'every allowed model' : `coderoute.tasks.${input.task}`;
+  let origin = given ? given.origin : rule ? `rule "${rule.id}"` : mode === 'performance' ? 'every allowed model' : `coderoute.tasks.${input.task}`;
   if (!rule && !given && kind === 'complete-block' && entries.length === 1 && entries[0] === 'cheap' && policy.models.some((m) => m.tags.includes('code'))) {
     // The default sends line completions to cheap models and block completions to code models
     // (only them: in hybrid mode the score would otherwise hand a cheaper model the block).
     entries = ['code'];
-    origin = 'default `complete-block` (code models for blocks)';
+    origin = 'default "complete-block" (code models for blocks)';
   }
   const extra = mode === 'performance' || given ? [] : (input.widen ?? []).filter((e) => !entries.includes(e));
   if (extra.length > 0) {
@@ -328,7 +329,7 @@ export function route(input: RouteInput): RouteDecision {
         ? `exploring: a posterior draw put its acceptance at ${exploring.drawn.toFixed(2)} (expected ${chosen.p.toFixed(2)}, ${evidence}) over ${exploring.best.routed.model.id} (expected ${exploring.best.p.toFixed(2)})${escalation}${origin ? `, candidates from ${origin}` : ''}`
         : `best score among ${eligible.length} (acceptance ${chosen.p.toFixed(2)} ${evidence}${escalation}${origin ? `, candidates from ${origin}` : ''})${runnerUp(ordered[1])}`
       : `${origin}${escalation}`;
-  const priceNote = chosen.cost === undefined ? ' — no known price for this model: set `price` in coderoute.models' : '';
+  const priceNote = chosen.cost === undefined ? ' — no known price for this model: set its price in coderoute.models' : '';
   const stepNote = steppedDown ? ` Stepped down: every model for ${input.task} would go past the remaining ${steppedDown} budget, whose limit says step down.` : '';
   const reason = `${describeRequest(input, kind)} → ${chosen.routed.model.id}: ${how}, est. ${formatUsd(chosen.cost)}${priceNote}.${stepNote}`;
   const candidates: RouteCandidate[] = [

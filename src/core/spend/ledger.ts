@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../log/logger';
+import { formatUsd } from '../format/formatUsd';
 import { dayKey, elapsed, monthKey } from './periods';
 import { asLedgerLine, ledgerLineSchema, type LedgerLine, type OutcomeLine, type ReserveLine, type SettleLine } from './spendRecord';
 import type { BudgetStatus, SpendSource } from './spendSource';
@@ -258,7 +259,7 @@ export class Ledger implements SpendSource {
               budget,
               onLimit: budget.onLimit,
               remainingUsd,
-              message: `${budget.label} budget: $${fmt(budget.spentUsd + budget.reservedUsd)} of $${fmt(budget.limitUsd)} is spent or held; this request may cost up to $${fmt(request.usd)}.`,
+              message: `${budget.label} budget: ${formatUsd(budget.spentUsd + budget.reservedUsd)} of ${formatUsd(budget.limitUsd)} is spent or held; this request may cost up to ${formatUsd(request.usd)}.`,
             },
           };
         }
@@ -731,8 +732,4 @@ export class Ledger implements SpendSource {
       this.warningListeners.forEach((l) => l({ budget, threshold: budget.level }));
     }
   }
-}
-
-function fmt(usd: number): string {
-  return usd >= 1 ? usd.toFixed(2) : usd.toFixed(4);
 }

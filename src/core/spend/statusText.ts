@@ -1,3 +1,4 @@
+import { formatUsd } from '../format/formatUsd';
 import type { BudgetStatus } from './spendSource';
 
 export interface TodaySpend {
@@ -22,11 +23,6 @@ export interface StatusView {
 /** Commands the tooltip links to; the status bar item trusts exactly these. */
 export const STATUS_COMMANDS = ['coderoute.showSpend', 'coderoute.exportSpend', 'coderoute.showRequests'] as const;
 
-/** Dollars for the status bar: cents, or four places below a cent. */
-export function statusUsd(usd: number): string {
-  if (usd === 0) return '$0.00';
-  return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
-}
 
 function mdEscape(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
@@ -36,7 +32,7 @@ function rows(map: ReadonlyMap<string, number>, limit: number): string[] {
   return [...map.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, limit)
-    .map(([name, usd]) => `| ${mdEscape(name)} | ${statusUsd(usd)} |`);
+    .map(([name, usd]) => `| ${mdEscape(name)} | ${formatUsd(usd)} |`);
 }
 
 /**
@@ -45,8 +41,8 @@ function rows(map: ReadonlyMap<string, number>, limit: number): string[] {
  */
 export function statusView(today: TodaySpend, budgets: readonly BudgetStatus[], warnAt: readonly number[], problem?: string): StatusView {
   const daily = budgets.find((b) => b.id === 'daily');
-  const spent = statusUsd(today.usd);
-  const money = daily ? `${spent} / ${statusUsd(daily.limitUsd)}` : spent;
+  const spent = formatUsd(today.usd);
+  const money = daily ? `${spent} / ${formatUsd(daily.limitUsd)}` : spent;
   const cheapShare = today.requests > 0 ? Math.round((100 * today.cheap) / today.requests) : undefined;
   const text = `$(graph) ${money}${cheapShare === undefined ? '' : ` · ${cheapShare}% cheap`}${problem ? ' $(error)' : ''}`;
   const last = warnAt.length > 0 ? warnAt[warnAt.length - 1] : 1;
@@ -58,12 +54,12 @@ export function statusView(today: TodaySpend, budgets: readonly BudgetStatus[], 
   if (problem) lines.push(`$(error) ${mdEscape(problem)}`, '');
   if (budgets.length > 0) {
     lines.push('| budget | used | limit |', '|---|---:|---:|');
-    for (const b of budgets) lines.push(`| ${mdEscape(b.label)} | ${statusUsd(b.spentUsd + b.reservedUsd)} (${Math.round(b.share * 100)}%) | ${statusUsd(b.limitUsd)} |`);
+    for (const b of budgets) lines.push(`| ${mdEscape(b.label)} | ${formatUsd(b.spentUsd + b.reservedUsd)} (${Math.round(b.share * 100)}%) | ${formatUsd(b.limitUsd)} |`);
     lines.push('');
   }
   if (today.byTask.size > 0) lines.push('| task | today |', '|---|---:|', ...rows(today.byTask, 6), '');
   if (today.byModel.size > 0) lines.push('| model | today |', '|---|---:|', ...rows(today.byModel, 6), '');
   lines.push('[Show Spend](command:coderoute.showSpend) · [Export CSV](command:coderoute.exportSpend) · [Requests](command:coderoute.showRequests)');
-  const accessibility = `CodeRoute spend today ${spent}${daily ? ` of a ${statusUsd(daily.limitUsd)} daily budget` : ''}${cheapShare === undefined ? '' : `, ${cheapShare} percent of requests to cheap models`}`;
+  const accessibility = `CodeRoute spend today ${spent}${daily ? ` of a ${formatUsd(daily.limitUsd)} daily budget` : ''}${cheapShare === undefined ? '' : `, ${cheapShare} percent of requests to cheap models`}`;
   return { text, severity, tooltip: lines.join('\n'), accessibility };
 }

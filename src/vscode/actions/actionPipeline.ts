@@ -9,7 +9,6 @@ import { decisionLogLine, decisionRecord } from '../../core/route/decisionRecord
 import { RouteError, type RouteDecision } from '../../core/route/routeDecision';
 import { RouteRefusal, route } from '../../core/route/router';
 import { attemptCostUsd } from '../../core/route/budgetState';
-import { formatUsd } from '../../core/route/pricing';
 import { toAbortSignal } from '../cancellation';
 import type { CodeRouteContext } from '../coderouteContext';
 import { chatProviderFor } from '../providers/chatProviderFor';
@@ -32,17 +31,6 @@ export interface ActionResult {
 export function attemptCost(ctx: CodeRouteContext, attempt: Attempt): number | undefined {
   return attemptCostUsd(attempt, ctx.settings.current.settings, ctx.prices);
 }
-
-/** The line under an answer: who answered, tokens, cost, time, and why that model. */
-export function footerFor(attempt: Attempt, decision: RouteDecision, costUsd: number | undefined): string {
-  const tokens = `${attempt.inputTokens} in / ${attempt.outputTokens} out tokens${attempt.usageEstimated ? ' (estimated)' : ''}`;
-  const seconds = (attempt.latencyMs / 1000).toFixed(1);
-  const status = attempt.status === 'ok' ? '' : attempt.status === 'cancelled' ? ' · cancelled' : ` · failed (${attempt.errorKind})`;
-  const premium =
-    attempt.premiumRequests === undefined ? '' : ` · ${attempt.premiumRequests} premium request${attempt.premiumRequests === 1 ? '' : 's'}`;
-  return `_${attempt.modelId} via ${attempt.providerId} · ${tokens} · ${formatUsd(costUsd)}${premium} · ${seconds} s${status}_  \n_${decision.reason}_`;
-}
-
 
 /** What to tell the user when a call failed this way, and the actions that fix it. */
 export function errorFor(kind: ProviderErrorKind, decision: RouteDecision): { message: string; actions: ErrorAction[] } {

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { ChatRunResult } from '../../core/actions/runChatAttempt';
 import { allowedFor } from '../../core/policy/privacy';
 import { messageText, type ChatMessage } from '../../core/providers/chatProvider';
-import { formatUsd } from '../../core/route/pricing';
+import { formatUsd } from '../../core/format/formatUsd';
 import { resolveModel, type RouteDecision, type RoutedModel } from '../../core/route/routeDecision';
 import { maxCostUsd, reservationFor, settlementFor, stepDown } from '../../core/spend/charges';
 import type { CodeRouteContext } from '../coderouteContext';
@@ -75,8 +75,8 @@ export async function reserveBudget(
         ok: false as const,
         message:
           unknown === 'refuse'
-            ? `${amount.unpriced} has no known price and coderoute.budget.unknownPrice is "refuse": set its \`price\` in coderoute.models to use it under a budget.`
-            : `${amount.unpriced} has no known price and no configured model has one to charge it at: set its \`price\` in coderoute.models.`,
+            ? `${amount.unpriced} has no known price and coderoute.budget.unknownPrice is "refuse": set its price in coderoute.models to use it under a budget.`
+            : `${amount.unpriced} has no known price and no configured model has one to charge it at: set its price in coderoute.models.`,
       };
     }
     // Completions, asked at every pause in typing, skip the reservation's fsync (see Ledger.reserve).

@@ -2,7 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import * as vscode from 'vscode';
 import type { Settings } from '../../core/config/settingsSchema';
 import { Ledger, LEDGER_FILE, type BudgetLimits, type BudgetWarning } from '../../core/spend/ledger';
-import { formatUsd } from '../../core/route/pricing';
+import { formatUsd } from '../../core/format/formatUsd';
 import type { BudgetState } from '../../core/route/router';
 import type { Policy } from '../../core/policy/policy';
 import { STATUS_COMMANDS, statusView } from '../../core/spend/statusText';

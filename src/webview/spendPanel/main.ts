@@ -1,4 +1,5 @@
 import uPlot from 'uplot';
+import { formatUsd } from '../../core/format/formatUsd';
 import {
   fromSpendWebviewSchema,
   toSpendWebviewSchema,
@@ -45,13 +46,11 @@ function th(text: string, scope: 'col' | 'row', className?: string): HTMLTableCe
 
 // ---- Formatting ----
 
-const money = new Intl.NumberFormat(undefined, { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
-const smallMoney = new Intl.NumberFormat(undefined, { style: 'currency', currency: 'USD', minimumFractionDigits: 4, maximumFractionDigits: 4 });
 const count = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
 
-/** Dollars to cents; amounts under a cent keep four decimals, so a cheap day does not read $0.00. */
+/** The one dollar format of CodeRoute: cents, and significant digits below a cent. */
 function usd(value: number): string {
-  return value > 0 && value < 0.005 ? smallMoney.format(value) : money.format(value);
+  return formatUsd(value);
 }
 
 function percent(share: number): string {
