@@ -1,6 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import * as os from 'node:os';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Node, Tree } from 'web-tree-sitter';
 import type { ClassifiedTask, ClassifyMode } from '../../src/core/classify/classification';
@@ -11,77 +9,21 @@ import { TreeSitterLoader } from '../../src/core/classify/treeSitterLoader';
 import type { RequestContext, TextPosition } from '../../src/core/context/requestContext';
 import { silentLogger } from '../../src/core/log/logger';
 import { REPO_ROOT } from '../host/testResults';
-import { pythonStdlib, seededRandom } from '../support/realSources';
+import { seededRandom } from '../support/realSources';
+import { SOURCE_PACKAGES, type SourcePackage } from './evalSources';
+import { bareSignature, emptiedBody, placeholderBody } from './unfinishedCode';
 
 /**
  * Evaluates the classifier on real code nobody here wrote: source files that ship with npm and
  * Debian packages on this machine. Scenarios are generated from them with a seeded generator, each
  * labelled by construction (emptied body → generate / complete-block, broken syntax → debug, a
  * selected function → explain, a scrambled function → format, a cut line → complete-line, cursor in
- * a comment → complete-comment, cursor in a string → none). Prints per-class precision, recall,
- * F1, macro-F1 and the confusion matrices. Run: npm run eval:classify [-- --seed N --per-language N]
+ * a comment → complete-comment, cursor in a string → none). Code people leave unfinished makes more
+ * (placeholder bodies, bare signatures: see unfinishedCode.ts). Prints, for the held-out packages,
+ * the tuning ones and all, per-class precision, recall, F1, macro-F1, the confusion matrices and
+ * each family's share right per language. Run: npm run eval:classify [-- --seed N --per-package N
+ * --language L --mistakes]
  */
-
-interface Source {
-  language: string;
-  files: () => string[];
-}
-
-function walk(dir: string, accept: (file: string) => boolean, recursive = true, limit = 400): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  const visit = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      if (out.length >= limit) return;
-      const full = path.join(d, name);
-      const stat = statSync(full);
-      if (stat.isDirectory()) {
-        if (recursive) visit(full);
-      } else if (accept(full) && stat.size > 500 && stat.size < 400_000) out.push(full);
-    }
-  };
-  visit(dir);
-  return out;
-}
-
-
-/** java.util from the first JDK source archive found, unpacked once into the test cache. */
-function javaSources(): string[] {
-  const jvm = '/usr/lib/jvm';
-  if (!existsSync(jvm)) return [];
-  const zip = readdirSync(jvm)
-    .sort()
-    .map((d) => path.join(jvm, d, 'lib', 'src.zip'))
-    .find((z) => existsSync(z));
-  if (!zip) return [];
-  const dest = path.join(os.homedir(), '.cache', 'coderoute', 'eval-java');
-  if (!existsSync(path.join(dest, 'java.base'))) {
-    mkdirSync(dest, { recursive: true });
-    execFileSync('unzip', ['-q', '-o', zip, 'java.base/java/util/*', '-d', dest]);
-  }
-  return walk(path.join(dest, 'java.base', 'java', 'util'), (f) => f.endsWith('.java'));
-}
-
-const SOURCES: Source[] = [
-  {
-    language: 'typescript',
-    files: () =>
-      [path.join(REPO_ROOT, 'node_modules', 'openai', 'src'), path.join(REPO_ROOT, 'node_modules', 'zod', 'src')].flatMap((d) =>
-        walk(d, (f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.includes('test')),
-      ),
-  },
-  {
-    language: 'javascript',
-    files: () => walk(path.join(REPO_ROOT, 'node_modules', 'eslint', 'lib'), (f) => f.endsWith('.js')),
-  },
-  { language: 'python', files: () => walk(pythonStdlib(), (f) => f.endsWith('.py') && !f.includes('test'), false) },
-  { language: 'java', files: javaSources },
-  { language: 'cpp', files: () => walk('/usr/include/c++/12/bits', (f) => /\.(h|tcc)$/.test(f)) },
-  {
-    language: 'shellscript',
-    files: () => walk('/usr/share/bash-completion/completions', () => true),
-  },
-];
 
 // ---- seeded randomness -------------------------------------------------------------------------
 
@@ -90,6 +32,9 @@ const SOURCES: Source[] = [
 
 interface Case {
   language: string;
+  /** The source package, and whether it is held out from tuning. */
+  pkg: string;
+  heldOut: boolean;
   file: string;
   kind: string;
   mode: ClassifyMode;
@@ -120,11 +65,6 @@ function bodyOf(fn: Node): Node | null {
 
 function lineStartOf(text: string, offset: number): number {
   return text.lastIndexOf('\n', offset - 1) + 1;
-}
-
-function indentationAt(text: string, offset: number): string {
-  const start = lineStartOf(text, offset);
-  return /^[ \t]*/.exec(text.slice(start))?.[0] ?? '';
 }
 
 const INDENT_SENSITIVE = new Set(['python']);
@@ -195,24 +135,6 @@ function scramble(text: string, fn: Node, language: string, random: () => number
   return text.slice(0, start) + scrambledRegion + text.slice(fn.endIndex);
 }
 
-function emptyBody(text: string, fn: Node, language: string): { text: string; cursor: number } | undefined {
-  const body = bodyOf(fn);
-  if (!body) return undefined;
-  const headerIndent = indentationAt(text, fn.startIndex);
-  const inner = headerIndent + (headerIndent.includes('\t') ? '\t' : '    ');
-  if (language === 'python') {
-    // Everything after the colon of the header goes; the user is on the first line of the body.
-    const before = text.slice(0, body.startIndex).replace(/[ \t]*\n?[ \t]*$/, '');
-    const prefix = `${before}\n${inner}`;
-    return { text: `${prefix}\n\n${text.slice(body.endIndex)}`, cursor: prefix.length };
-  }
-  const open = text.indexOf('{', body.startIndex);
-  const close = body.endIndex - 1;
-  if (open === -1 || open >= close || text[close] !== '}') return undefined;
-  const prefix = `${text.slice(0, open + 1)}\n${inner}`;
-  return { text: `${prefix}\n${headerIndent}${text.slice(close)}`, cursor: prefix.length };
-}
-
 function breakSyntax(text: string, fn: Node, random: () => number): { text: string; cursor: number } | undefined {
   const body = bodyOf(fn);
   if (!body) return undefined;
@@ -273,14 +195,14 @@ function stringsIn(tree: Tree, text: string): Node[] {
   return out;
 }
 
-async function generateCases(loader: TreeSitterLoader, source: Source, perLanguage: number, random: () => number): Promise<Case[]> {
+async function generateCases(loader: TreeSitterLoader, source: SourcePackage, perPackage: number, random: () => number): Promise<Case[]> {
   const cases: Case[] = [];
   const files = source.files();
-  const functionTarget = Math.ceil(perLanguage / 8);
+  const functionTarget = Math.ceil(perPackage / 8);
   let functionsUsed = 0;
   let comments = 0;
   let strings = 0;
-  const commentTarget = Math.ceil(perLanguage / 8);
+  const commentTarget = Math.ceil(perPackage / 8);
   // Files are visited in a seeded order so every run of the same seed sees the same cases.
   const order = files.map((f) => ({ f, k: random() })).sort((a, b) => a.k - b.k).map((x) => x.f);
   for (const file of order) {
@@ -293,7 +215,12 @@ async function generateCases(loader: TreeSitterLoader, source: Source, perLangua
     const { tree } = parsed;
     try {
       const add = (kind: string, mode: ClassifyMode, expected: ClassifiedTask, t: string, start: number, end: number, active = end) =>
-        cases.push({ language: source.language, file, kind, mode, expected, text: t, selection: { start, end, active } });
+        cases.push({ language: source.language, pkg: source.name, heldOut: source.heldOut, file, kind, mode, expected, text: t, selection: { start, end, active } });
+      const addUnfinished = (kind: string, made: { text: string; cursor: number } | undefined) => {
+        if (!made) return;
+        add(kind, 'auto', 'generate', made.text, made.cursor, made.cursor);
+        add(kind, 'inline', 'complete-block', made.text, made.cursor, made.cursor);
+      };
       const fns = functionsIn(tree)
         .map((n) => ({ n, k: random() }))
         .sort((a, b) => a.k - b.k)
@@ -309,11 +236,11 @@ async function generateCases(loader: TreeSitterLoader, source: Source, perLangua
           const end = start + (scrambled.length - text.length) + (fn.endIndex - start);
           add('scramble-function', 'auto', 'format', scrambled, start, end);
         }
-        const emptied = emptyBody(text, fn, source.language);
-        if (emptied) {
-          add('empty-body', 'auto', 'generate', emptied.text, emptied.cursor, emptied.cursor);
-          add('empty-body', 'inline', 'complete-block', emptied.text, emptied.cursor, emptied.cursor);
-        }
+        addUnfinished('empty-body', emptiedBody(text, fn, source.language));
+        addUnfinished('placeholder-below', placeholderBody(text, fn, source.language, 'below', random));
+        addUnfinished('placeholder-eol', placeholderBody(text, fn, source.language, 'eol', random));
+        addUnfinished('signature-below', bareSignature(text, fn, source.language, 'below'));
+        addUnfinished('signature-eol', bareSignature(text, fn, source.language, 'eol'));
         const broken = breakSyntax(text, fn, random);
         if (broken) add('break-syntax', 'auto', 'debug', broken.text, broken.cursor, broken.cursor);
         const cut = cutLine(text, fn, random);
@@ -393,6 +320,47 @@ function printScores(title: string, s: Scores, labels: readonly string[]): void 
   }
 }
 
+type Result = { c: Case; actual: ClassifiedTask; reason: string };
+
+const pairsOf = (rs: Result[], mode: 'auto' | 'inline') => rs.filter((r) => r.c.mode === mode).map((r) => ({ expected: r.c.expected, actual: r.actual }));
+
+/** Commands and inline scores of one part of the corpus, by language, and each family's accuracy by language. */
+function report(title: string, rs: Result[], detailed: boolean): void {
+  if (rs.length === 0) return;
+  console.log(`\n==== ${title}: ${rs.length} cases from ${new Set(rs.map((r) => r.c.pkg)).size} packages in ${new Set(rs.map((r) => r.c.language)).size} languages`);
+  const commands = score(pairsOf(rs, 'auto'), COMMAND_TASKS);
+  const inline = score(pairsOf(rs, 'inline'), INLINE_KINDS);
+  console.log(`${title}: commands macro-F1 ${commands.macroF1.toFixed(3)}, inline macro-F1 ${inline.macroF1.toFixed(3)}`);
+  if (detailed) {
+    printScores(`${title}, commands (automatic action)`, commands, COMMAND_TASKS);
+    printScores(`${title}, inline completion kinds`, inline, INLINE_KINDS);
+  }
+  const languages = [...new Set(rs.map((r) => r.c.language))];
+  const short = (l: string) => (l === 'typescriptreact' ? 'tsx' : l === 'shellscript' ? 'shell' : l === 'javascript' ? 'js' : l === 'typescript' ? 'ts' : l).slice(0, 7);
+  console.log(`\n${title}: macro-F1 by language (commands / inline)`);
+  for (const language of languages) {
+    const mine = rs.filter((r) => r.c.language === language);
+    console.log(`  ${language.padEnd(16)} ${score(pairsOf(mine, 'auto'), COMMAND_TASKS).macroF1.toFixed(3)} / ${score(pairsOf(mine, 'inline'), INLINE_KINDS).macroF1.toFixed(3)}   (${mine.length} cases)`);
+  }
+  console.log(`\n${title}: share right per family (scenario) and language; * marks a cell below 0.90, () fewer than 5 cases`);
+  const families = [...new Set(rs.map((r) => `${r.c.kind} ${r.c.mode === 'auto' ? 'auto' : 'inline'}`))].sort();
+  console.log(`  ${'family'.padEnd(26)}${languages.map((l) => short(l).padStart(8)).join('')}     all`);
+  let worst = { share: 1, where: '' };
+  for (const family of families) {
+    const cells = languages.map((language) => {
+      const mine = rs.filter((r) => r.c.language === language && `${r.c.kind} ${r.c.mode === 'auto' ? 'auto' : 'inline'}` === family);
+      if (mine.length === 0) return '-'.padStart(8);
+      const share = mine.filter((r) => r.actual === r.c.expected).length / mine.length;
+      if (mine.length >= 5 && share < worst.share) worst = { share, where: `${family} in ${language}` };
+      const cell = share.toFixed(2) + (share < 0.9 ? '*' : ' ');
+      return (mine.length < 5 ? `(${cell.trim()})` : cell).padStart(8);
+    });
+    const all = rs.filter((r) => `${r.c.kind} ${r.c.mode === 'auto' ? 'auto' : 'inline'}` === family);
+    console.log(`  ${family.padEnd(26)}${cells.join('')}  ${(all.filter((r) => r.actual === r.c.expected).length / all.length).toFixed(2)} (${all.length})`);
+  }
+  console.log(`${title}: lowest family ${worst.share.toFixed(2)} (${worst.where || 'none'})`);
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const arg = (name: string, fallback: number) => {
@@ -400,16 +368,20 @@ async function main(): Promise<void> {
     return i >= 0 ? Number(args[i + 1]) : fallback;
   };
   const seed = arg('seed', 20261128);
-  const perLanguage = arg('per-language', 320);
+  const perPackage = arg('per-package', 320);
   const showMistakes = args.includes('--mistakes');
+  // Held-out mistakes stay hidden unless asked: nothing is tuned by looking at them.
+  const showHeldOut = args.includes('--held-out-mistakes');
+  const only = args.includes('--language') ? args[args.indexOf('--language') + 1] : undefined;
   const random = seededRandom(seed);
   const loader = new TreeSitterLoader(path.join(REPO_ROOT, 'dist', 'wasm'), silentLogger);
   const classifier = new Classifier(loader, silentLogger, { backgroundParse: false });
-  const results: { c: Case; actual: ClassifiedTask; reason: string }[] = [];
-  for (const source of SOURCES) {
-    const cases = await generateCases(loader, source, perLanguage, random);
+  const results: Result[] = [];
+  for (const source of SOURCE_PACKAGES) {
+    if (only && source.language !== only) continue;
+    const cases = await generateCases(loader, source, perPackage, random);
     if (cases.length === 0) {
-      console.log(`${source.language}: no source files found; skipped`);
+      console.log(`${source.language} / ${source.name}: no source files found (bash test/eval/install-sources.sh installs them); skipped`);
       continue;
     }
     for (const c of cases) {
@@ -432,29 +404,20 @@ async function main(): Promise<void> {
       const result = await classifier.classify(ctx, c.mode);
       results.push({ c, actual: result.task, reason: result.reason });
     }
-    const mine = results.filter((r) => r.c.language === source.language);
-    const ok = mine.filter((r) => r.actual === r.c.expected).length;
-    console.log(`${source.language.padEnd(12)} ${String(mine.length).padStart(5)} cases from ${new Set(mine.map((r) => r.c.file)).size} files, ${((ok / mine.length) * 100).toFixed(1)}% right`);
+    const ok = cases.length ? results.slice(-cases.length).filter((r) => r.actual === r.c.expected).length : 0;
+    console.log(`${source.language.padEnd(16)} ${source.heldOut ? 'held out' : 'tuning  '} ${String(cases.length).padStart(5)} cases from ${new Set(cases.map((c) => c.file)).size} files of ${source.name}, ${((ok / cases.length) * 100).toFixed(1)}% right`);
   }
   classifier.dispose();
   loader.dispose();
 
-  const commands = results.filter((r) => r.c.mode === 'auto').map((r) => ({ expected: r.c.expected, actual: r.actual }));
-  const inline = results.filter((r) => r.c.mode === 'inline').map((r) => ({ expected: r.c.expected, actual: r.actual }));
-  console.log(`\nseed ${seed}; ${results.length} cases in ${new Set(results.map((r) => r.c.language)).size} languages`);
-  printScores('Commands (automatic action)', score(commands, COMMAND_TASKS), COMMAND_TASKS);
-  printScores('Inline completion kinds', score(inline, INLINE_KINDS), INLINE_KINDS);
-  console.log('\nMacro-F1 by language (commands / inline):');
-  for (const language of new Set(results.map((r) => r.c.language))) {
-    const mine = results.filter((r) => r.c.language === language);
-    const cmd = score(mine.filter((r) => r.c.mode === 'auto').map((r) => ({ expected: r.c.expected, actual: r.actual })), COMMAND_TASKS);
-    const inl = score(mine.filter((r) => r.c.mode === 'inline').map((r) => ({ expected: r.c.expected, actual: r.actual })), INLINE_KINDS);
-    console.log(`  ${language.padEnd(12)} ${cmd.macroF1.toFixed(3)} / ${inl.macroF1.toFixed(3)}`);
-  }
+  console.log(`\nseed ${seed}; ${results.length} cases`);
+  report('HELD OUT', results.filter((r) => r.c.heldOut), true);
+  report('TUNING', results.filter((r) => !r.c.heldOut), false);
+  report('ALL', results, true);
   if (showMistakes) {
-    console.log('\nMistakes:');
-    const wrong = results.filter((x) => x.actual !== x.c.expected);
-    const shown = [...new Set(wrong.map((r) => r.c.language))].flatMap((l) => wrong.filter((r) => r.c.language === l).slice(0, 15));
+    console.log(`\nMistakes${showHeldOut ? '' : ' (tuning packages only)'}:`);
+    const wrong = results.filter((x) => x.actual !== x.c.expected && (showHeldOut || !x.c.heldOut));
+    const shown = [...new Set(wrong.map((r) => r.c.language))].flatMap((l) => wrong.filter((r) => r.c.language === l).slice(0, 25));
     for (const r of shown) {
       const p = positionAt(r.c.text, r.c.selection.active);
       console.log(`  ${r.c.language} ${r.c.kind} expected ${r.c.expected} got ${r.actual} at ${r.c.file}:${p.line + 1}:${p.character + 1} — ${r.reason}`);

@@ -35,6 +35,11 @@ export interface Features {
   inString: boolean;
   /** The cursor sits in a block or body with no statements (or a signature with no body yet). */
   emptyBlock: boolean;
+  /**
+   * What is left to write where the cursor is, in words, when the body around it holds only a
+   * placeholder ("body is only a TODO comment") or there is a signature with no body yet.
+   */
+  unfinished?: string;
   /** The line above the cursor (or above the selection) is a comment. */
   commentAbove: boolean;
   cursorLineBlank: boolean;

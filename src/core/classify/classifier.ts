@@ -24,6 +24,7 @@ import { analyseTree, countBranches, formatIrregularity, nodeAt, outermostFuncti
 import type { TreeSitterLoader } from './treeSitterLoader';
 import { cutWindow, lineStartsOf, lineText, rowAt, windowOffset, type TextWindow, type WindowSize } from './textWindow';
 import { isCommentKind } from './nodeKinds';
+import { endsLikeSignature, lineContext, parenBalance, parsesAsSignature, placeholderBodyAt } from './unfinishedCode';
 
 interface CachedTree {
   languageId: string;
@@ -555,6 +556,12 @@ export class Classifier {
       const nextLine = window.lineStarts[Math.min(window.lineStarts.length - 1, common.cursorLocal + 2)] ?? window.text.length;
       errors = errors.filter((e) => e.end < headerStart || e.start > nextLine);
     }
+    const unfinished = hasSelection || analysis.inString ? undefined : this.unfinishedAt(ctx, window, tree, cursor, common, analysis.inComment);
+    if (unfinished?.signatureStart !== undefined) {
+      // What the parser makes of a body not yet written is not the user's error.
+      const from = unfinished.signatureStart;
+      errors = errors.filter((e) => e.end < from);
+    }
     const regionFirstLine = window.startLine + rowOf(region.start);
     const regionLastLine = window.startLine + rowOf(region.end);
     const metrics = measureUnit(tree, window, enclosing ? { start: enclosing.startIndex, end: enclosing.endIndex } : region, enclosing?.kind, cursor);
@@ -588,12 +595,59 @@ export class Classifier {
       commentAbove,
       wholeNodeSelection: analysis.wholeNodeSelection,
       syntaxErrors: errors.length,
-      diagnosticErrors: this.diagnosticErrors(ctx, regionFirstLine, regionLastLine),
+      diagnosticErrors: this.diagnosticErrors(
+        ctx,
+        regionFirstLine,
+        unfinished?.signatureStart !== undefined ? Math.min(regionLastLine, window.startLine + rowOf(unfinished.signatureStart) - 1) : regionLastLine,
+      ),
+      unfinished: unfinished?.why,
       nestingDepth: analysis.nestingDepth,
       branchCount: metrics.branches,
       identifiers: metrics.identifiers,
       formatIrregularity: hasSelection ? formatIrregularity(tree, window, selection, ctx.languageId) : 0,
     };
+  }
+
+  /**
+   * Whether the cursor is where a body is still to be written: in a body that holds only a
+   * placeholder, or at (or just below) a signature with no body after it. For a signature, also
+   * where it starts, so that the errors its missing body causes are not counted.
+   */
+  private unfinishedAt(
+    ctx: RequestContext,
+    window: TextWindow,
+    tree: Tree,
+    cursor: number,
+    common: { cursorLocal: number; cursorLineBlank: boolean; textAfterCursor: boolean },
+    inComment: boolean,
+  ): { why: string; signatureStart?: number } | undefined {
+    if (common.textAfterCursor) return undefined;
+    const text = window.text;
+    let probe = cursor - 1;
+    for (const floor = Math.max(0, cursor - 2000); probe >= floor && /\s/.test(text[probe]); probe--);
+    if (probe < 0 || /\s/.test(text[probe])) return undefined;
+    const cursorColumn = cursor - (window.lineStarts[common.cursorLocal] ?? 0);
+    const placeholder = placeholderBodyAt(tree, probe, cursor, cursorColumn, common.cursorLineBlank);
+    if (placeholder) return { why: placeholder };
+    if (inComment) return undefined;
+    // The signature: the cursor's line when the cursor ends it, else the line just above a blank one.
+    let sigRow = rowAt(window, probe);
+    if (common.cursorLocal - sigRow > 2) return undefined;
+    let signature = lineText(window, sigRow);
+    if (signature.trim() === '{' && sigRow > 0) signature = `${lineText(window, --sigRow)} {`;
+    if (!endsLikeSignature(signature, ctx.languageId)) return undefined;
+    // A signature over several lines (one parameter a line) starts where its parentheses balance.
+    for (let open = parenBalance(signature); open < 0 && sigRow > 0 && common.cursorLocal - sigRow < 40; open = parenBalance(signature)) {
+      signature = `${lineText(window, --sigRow)}\n${signature}`;
+    }
+    // Nothing of a body below: the next non-blank line is not indented under the signature.
+    let below = common.cursorLocal + 1;
+    while (below < window.lineStarts.length && isBlank(lineText(window, below))) below++;
+    if (below < window.lineStarts.length && indentWidth(lineText(window, below)) > indentWidth(signature)) return undefined;
+    const signatureStart = window.lineStarts[sigRow] ?? 0;
+    const context = lineContext(tree, signatureStart + (signature.length - signature.trimStart().length));
+    if (!parsesAsSignature(signature, ctx.languageId, context, (snippet) => this.parser.parseSnippet(ctx.languageId, snippet))) return undefined;
+    return { why: 'a signature with no body yet', signatureStart };
   }
 
   private textFeatures(

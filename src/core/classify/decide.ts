@@ -20,6 +20,8 @@ function describeErrors(f: Features): string {
 /** The automatic action: which command the context asks for. */
 function decideCommand(f: Features, hasSelection: boolean): Decision {
   if (f.binary) return { task: 'explain', confidence: 0.2, why: 'binary content; nothing to infer' };
+  // Before errors: an unfinished signature is an error to the parser, not to the user.
+  if (!hasSelection && f.unfinished) return { task: 'generate', confidence: 0.85, why: f.unfinished };
   if (f.syntaxErrors > 0 || f.diagnosticErrors > 0) {
     return { task: 'debug', confidence: f.syntaxErrors > 0 ? 0.9 : 0.85, why: `${describeErrors(f)} in range` };
   }
@@ -47,6 +49,8 @@ function decideInline(f: Features): Decision {
   if (f.minified) return { task: 'none', confidence: 0.9, why: 'minified code (very long lines)' };
   if (f.generated) return { task: 'none', confidence: 0.85, why: 'the file says it is generated' };
   if (f.inString) return { task: 'none', confidence: 0.8, why: 'inside a string literal' };
+  // At the end of a placeholder comment (`// TODO|`) the user wants the body, not more comment.
+  if (f.unfinished && (!f.inComment || !f.textAfterCursor)) return { task: 'complete-block', confidence: 0.85, why: f.unfinished };
   if (f.inComment) return { task: 'complete-comment', confidence: 0.9, why: 'inside a comment or docstring' };
   if (f.emptyBlock) return { task: 'complete-block', confidence: 0.85, why: 'cursor in an empty body' };
   if (f.cursorLineBlank && f.commentAbove) return { task: 'complete-block', confidence: 0.75, why: 'blank line under a describing comment' };

@@ -100,6 +100,17 @@ export class TreeSitterLoader {
     return { tree, parseMs };
   }
 
+  /**
+   * Parses a few lines at once, with the language's shared parser: for questions about a line on
+   * its own ("does this parse as a function signature?"). Undefined until the grammar is loaded.
+   */
+  parseSnippet(languageId: string, text: string): Tree | undefined {
+    const file = grammarFileFor(languageId);
+    const parser = file ? this.parsers.get(file) : undefined;
+    if (!parser || text.length > 2000) return undefined;
+    return parser.parse(text) ?? undefined;
+  }
+
   /** Bytes of WebAssembly memory tree-sitter holds (trees, parsers, grammars); 0 before it starts. */
   wasmMemoryBytes(): number {
     return this.moduleOptions.HEAP8?.buffer.byteLength ?? 0;
