@@ -24,7 +24,8 @@ const SCREENSHOT = path.join(REPO_ROOT, 'out', 'screenshots', 'spend-panel.png')
 const NOW = new Date(2026, 10, 25, 16, 20).getTime();
 
 const money = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
-const usd = (value: number) => (value > 0 && value < 0.005 ? `$${value.toFixed(4)}` : money.format(value));
+/** Below a cent, two significant digits (as 0.000028), so that no real charge reads as free. */
+const usd = (value: number) => (value !== 0 && Math.abs(value) < 0.0095 ? `${value < 0 ? '-' : ''}$${String(Number(Math.abs(value).toPrecision(2)))}` : money.format(value));
 
 interface Expected {
   today: number;

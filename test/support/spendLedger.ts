@@ -119,7 +119,7 @@ export function learnerFrom(ledger: GeneratedLedger, now: number): Learner {
 }
 
 const HOW = [
-  (m: string) => `${m}: rule \`cheap-first\`, est. $0.0011.`,
+  (m: string) => `${m}: rule "cheap-first", est. $0.0011.`,
   (m: string) => `${m}: best score among 3 (acceptance 0.81 learned from 46 signals), runner-up gpt-4.1 (0.74), est. $0.021.`,
   (m: string) => `${m}: best score among 4 (acceptance 0.66 by tier prior), est. $0.014.`,
 ];

@@ -124,10 +124,14 @@ function renderSavings(summary: Summary): void {
   const { all, month } = summary;
   card.querySelector('[data-field="usd"]')!.textContent = usd(all.savedUsd);
   const share = all.counterfactualUsd > 0 ? Math.abs(all.savedUsd) / all.counterfactualUsd : 0;
+  // Nothing saved is no saving to boast of as "0% less": say why, and what would save.
+  const nothingSaved = Math.abs(all.savedUsd) < 1e-9;
   card.querySelector('[data-field="detail"]')!.textContent =
     all.requests === 0
       ? 'Against always the strongest model of each chain.'
-      : `${percent(share)} ${all.savedUsd < 0 ? 'more' : 'less'} than always the strongest model of each chain (${usd(all.counterfactualUsd)}) · this month ${usd(month.savedUsd)}`;
+      : nothingSaved
+        ? 'Nothing saved yet: every request went to the strongest model of its chain, as happens when each chain has one model. List a cheaper model first in coderoute.tasks to save.'
+        : `${percent(share)} ${all.savedUsd < 0 ? 'more' : 'less'} than always the strongest model of each chain (${usd(all.counterfactualUsd)}) · this month ${usd(month.savedUsd)}`;
 }
 
 // ---- Budgets ----
@@ -185,12 +189,38 @@ function colorOf(lines: readonly Line[], theme: ChartTheme): string[] {
   return lines.map((line) => (line.key === '(other)' ? theme.other : theme.colors[next++ % theme.colors.length]));
 }
 
+/** Measures axis labels in the chart's font, to size the axes to their text. */
+const measurer = document.createElement('canvas').getContext('2d');
+function textWidth(texts: readonly (string | null | undefined)[], font: string): number {
+  if (!measurer) return 8 * Math.max(0, ...texts.map((t) => t?.length ?? 0));
+  measurer.font = font;
+  return Math.max(0, ...texts.map((t) => (t ? measurer.measureText(t).width : 0)));
+}
+
+/** Ticks of the dollar axis: 1, 2 and 5 times a power of ten, each of which the dollar format shows exactly. */
+const DOLLAR_STEPS = Array.from({ length: 14 }, (_, i) => [1, 2, 5].map((m) => Number((m * 10 ** (i - 7)).toPrecision(1)))).flat();
+
+/**
+ * Which buckets get a label on the time axis: as many as fit without touching, counted back from
+ * the newest, so today's (or this week's, this month's) bucket is always named.
+ */
+function labelledBuckets(count: number, plotWidth: number, labelWidth: number): number[] {
+  const fit = Math.max(1, Math.floor(plotWidth / (labelWidth + 16)));
+  const every = Math.max(1, Math.ceil(count / fit));
+  const indices: number[] = [];
+  for (let i = count - 1; i >= 0; i -= every) indices.unshift(i);
+  return indices;
+}
+
 function renderChart(summary: Summary, onDrawn: () => void): void {
   const container = byId('chart');
   const { series, lines } = seriesOf(summary);
   const theme = chartTheme();
   const colors = colorOf(lines, theme);
-  const xs = series.starts.map((t) => t / 1000);
+  // One bar per bucket at its index: the axis then names exactly the buckets the table lists, for
+  // one bucket as for many, and never an hour or a year between them.
+  const xs = series.starts.map((_, i) => i);
+  const labels = series.starts.map((start) => bucketLabel(start, view.granularity));
 
   // Stacked bars: each bar is the sum up to its line, drawn tallest first, so each line's colour
   // shows the part it adds. The largest line sits at the bottom.
@@ -202,7 +232,6 @@ function renderChart(summary: Summary, onDrawn: () => void): void {
   }
   const order = lines.map((_, i) => lines.length - 1 - i);
   const data: uPlot.AlignedData = [xs, ...order.map((i) => stacked[i])];
-  const step = xs.length > 1 ? (xs[xs.length - 1] - xs[0]) / (xs.length - 1) : 86_400;
 
   chart?.destroy();
   chart = undefined;
@@ -213,8 +242,10 @@ function renderChart(summary: Summary, onDrawn: () => void): void {
     stroke: theme.foreground,
     font: theme.font,
     grid: { stroke: theme.lines, width: 1 },
-    ticks: { stroke: theme.lines, width: 1 },
+    ticks: { stroke: theme.lines, width: 1, size: 6 },
+    gap: 4,
   };
+  const labelWidth = textWidth(labels, theme.font);
   chart = new uPlot(
     {
       width: chartWidth,
@@ -222,12 +253,23 @@ function renderChart(summary: Summary, onDrawn: () => void): void {
       legend: { show: false },
       cursor: { drag: { x: false, y: false }, points: { show: false } },
       scales: {
-        x: { time: true, range: (_u, min, max) => [min - step / 2, max + step / 2] },
+        x: { time: false, range: () => [-0.5, Math.max(1, xs.length) - 0.5] },
         y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
       },
       axes: [
-        { ...axis },
-        { ...axis, size: 64, values: (_u, ticks) => ticks.map((v) => usd(v)) },
+        {
+          ...axis,
+          grid: { show: false },
+          splits: (u) => labelledBuckets(xs.length, u.bbox.width / uPlot.pxRatio, labelWidth),
+          values: (_u, splits) => splits.map((i) => labels[i] ?? ''),
+        },
+        {
+          ...axis,
+          incrs: DOLLAR_STEPS,
+          values: (_u, ticks) => ticks.map((v) => usd(v)),
+          // As wide as its widest label: "$0.000025" must not lose its "$".
+          size: (_u, values) => Math.ceil(6 + 4 + textWidth(values ?? ['$0.00'], theme.font) + 6),
+        },
       ],
       series: [{}, ...order.map((i) => ({ label: lines[i].key, stroke: colors[i], fill: colors[i], width: 0, paths: bars, points: { show: false } }))],
       hooks: {
