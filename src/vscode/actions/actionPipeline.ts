@@ -83,6 +83,8 @@ export interface RouteRequest {
   restrict?: (decision: RouteDecision) => RouteDecision | string;
   /** Models whose answers to this same request were rejected (a retry): left out, and the estimates know it. */
   rejected?: readonly string[];
+  /** Called just before the request is sent, never when it is not (a retry records its rejection then). */
+  onSend?: () => void;
 }
 
 /** Answers a user is taken to ask for one action at most: the first and two retries. */
@@ -171,6 +173,8 @@ export interface CallOptions {
   toolMode?: ChatRequest['toolMode'];
   /** The output allowance; `coderoute.request.maxOutputTokens` by default. */
   maxOutputTokens?: number;
+  /** Called once the request is cleared to go (budgets reserved), just before anything is sent. */
+  onSend?: () => void;
 }
 
 /**
@@ -202,6 +206,7 @@ export async function callModel(
     return { refused: reservation.refused };
   }
   const { decision } = reservation;
+  options.onSend?.();
   const providerIds = new Set([decision.chosen, ...decision.fallbacks].flatMap((r) => (r.deployments ?? [r]).map((d) => d.provider.id)));
   const keys = new Map(await Promise.all([...providerIds].map(async (id) => [id, await ctx.apiKeys.get(id)] as const)));
   const run = async (token: vscode.CancellationToken) => {

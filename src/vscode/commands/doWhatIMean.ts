@@ -72,7 +72,8 @@ export function strongerThan(than: ModelConfig): (decision: RouteDecision) => Ro
  * CodeRoute: Retry with a Stronger Model. Runs the last action again on the same code with a model
  * no weaker than the last one, routed knowing whose answers to it were already rejected (the
  * escalation state the learner keeps statistics for), and records the last answer as rejected
- * ("retried stronger").
+ * ("retried stronger") when the retry is sent: a retry that sends nothing (no stronger model, a
+ * budget's refusal) records nothing.
  */
 export async function retryStronger(ctx: CodeRouteContext): Promise<ActionResult> {
   const last = ctx.lastAction;
@@ -83,7 +84,7 @@ export async function retryStronger(ctx: CodeRouteContext): Promise<ActionResult
   const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(last.documentUri));
   const editor = await vscode.window.showTextDocument(document, { preview: false });
   editor.selection = last.selection;
-  ctx.outcomes.record({ requestId: last.requestId, task: last.task, modelId: last.decision.chosen.model.id, kind: 'retried-stronger', at: Date.now() });
   const rejected = [...(last.decision.rejected ?? []), last.decision.chosen.model.id];
-  return runAction(ctx, last.task, { instruction: last.instruction, restrict: strongerThan(last.decision.chosen.model), rejected });
+  const onSend = () => ctx.outcomes.record({ requestId: last.requestId, task: last.task, modelId: last.decision.chosen.model.id, kind: 'retried-stronger', at: Date.now() });
+  return runAction(ctx, last.task, { instruction: last.instruction, restrict: strongerThan(last.decision.chosen.model), rejected, onSend });
 }

@@ -20,6 +20,8 @@ export interface ActionOptions {
   restrict?: (decision: RouteDecision) => RouteDecision | string;
   /** Models whose answers to this request were rejected (Retry with a Stronger Model). */
   rejected?: readonly string[];
+  /** Called just before the request is sent, never when nothing is (Retry with a Stronger Model). */
+  onSend?: () => void;
 }
 
 const VERBS: Record<EditTask, { doing: string; title: string }> = {
@@ -90,7 +92,7 @@ export async function runEditAction(ctx: CodeRouteContext, task: EditTask, optio
       return { status: 'blocked', task, requestId, modelId: model.id };
     }
     if (built.trimmed.length > 0) ctx.log.info(`${task}: trimmed to fit ${model.id}'s context window: ${built.trimmed.join(', ')} id=${requestId}`);
-    const called = await callModel(ctx, decision, built.messages, `CodeRoute: ${VERBS[task].doing} with ${model.id}…`, () => undefined);
+    const called = await callModel(ctx, decision, built.messages, `CodeRoute: ${VERBS[task].doing} with ${model.id}…`, () => undefined, { onSend: options.onSend });
     if ('refused' in called) return { task, requestId, modelId: model.id, status: 'blocked' };
     const base: ActionResult = { task, requestId, modelId: called.last.modelId, difficulty: classification.difficulty, status: 'ok' };
     const failed = reportFailure(ctx, called.decision, called, base);

@@ -30,7 +30,7 @@ function describeTarget(target: ExplainTarget, path: string): { title: string; h
  * the model routed for `explain`, streaming into a read-only Markdown document beside the editor.
  * Never throws: every failure becomes one message with an action and a result the caller can read.
  */
-export async function explainSelection(ctx: CodeRouteContext, options: Pick<RouteRequest, 'restrict' | 'rejected'> = {}): Promise<ExplainCommandResult> {
+export async function explainSelection(ctx: CodeRouteContext, options: Pick<RouteRequest, 'restrict' | 'rejected' | 'onSend'> = {}): Promise<ExplainCommandResult> {
   const editor = vscode.window.activeTextEditor;
   if (!editor) {
     void vscode.window.showInformationMessage('Open a file and select the code to explain.');
@@ -67,7 +67,7 @@ export async function explainSelection(ctx: CodeRouteContext, options: Pick<Rout
       preserveFocus: true,
       preview: true,
     });
-    const called = await callModel(ctx, decision, messages, `CodeRoute: explaining with ${model.id}…`, (delta) => document.append(delta));
+    const called = await callModel(ctx, decision, messages, `CodeRoute: explaining with ${model.id}…`, (delta) => document.append(delta), { onSend: options.onSend });
     if ('refused' in called) {
       document.finish(`_Nothing was sent: ${called.refused}_`);
       return { task: 'explain', requestId, modelId: model.id, documentUri: document.uri.toString(), status: 'blocked' };

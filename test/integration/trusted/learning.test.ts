@@ -139,7 +139,7 @@ describe('Learning from accept / reject', () => {
     assert.match((await lastDecision()).reason, /→ learn-cheap: best score among 2 \(acceptance [\d.]+ by tier prior/);
   });
 
-  it('Retry with a Stronger Model routes again knowing what was rejected, and that counts as a rejection', async () => {
+  it('Retry with a Stronger Model routes again knowing what was rejected, and that counts as a rejection; with nothing stronger it sends and records nothing', async () => {
     const first = await explain();
     assert.equal(first.modelId, 'learn-cheap');
     const retried = await vscode.commands.executeCommand<ActionResult>('coderoute.retryStronger');
@@ -161,6 +161,10 @@ describe('Learning from accept / reject', () => {
     const none = await vscode.commands.executeCommand<ActionResult>('coderoute.retryStronger');
     assert.equal(none.status, 'blocked');
     assert.equal(server.requests.length, requests);
+    // A retry that sent nothing rejects nothing: the code model's answer keeps its standing.
+    const recorded = await vscode.commands.executeCommand<Outcome[]>('coderoute.outcomes');
+    assert.ok(recorded.some((o) => o.requestId === first.requestId && o.kind === 'retried-stronger'), 'the retry that was sent is recorded');
+    assert.deepEqual(recorded.filter((o) => o.requestId === retried.requestId).map((o) => o.kind), [], 'nothing is recorded for the answer that was not retried');
   });
 
   it('shares one state across workspaces when asked; a corrupt shared file is set aside, and the workspace state stays', async () => {
