@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Node, Tree } from 'web-tree-sitter';
 import type { ClassifiedTask, ClassifyMode } from '../../src/core/classify/classification';
@@ -22,7 +22,7 @@ import { bareSignature, emptiedBody, placeholderBody } from './unfinishedCode';
  * (placeholder bodies, bare signatures: see unfinishedCode.ts). Prints, for the held-out packages,
  * the tuning ones and all, per-class precision, recall, F1, macro-F1, the confusion matrices and
  * each family's share right per language. Run: npm run eval:classify [-- --seed N --per-package N
- * --language L --mistakes]
+ * --language L --mistakes [--dump DIR]]
  */
 
 // ---- seeded randomness -------------------------------------------------------------------------
@@ -418,9 +418,13 @@ async function main(): Promise<void> {
     console.log(`\nMistakes${showHeldOut ? '' : ' (tuning packages only)'}:`);
     const wrong = results.filter((x) => x.actual !== x.c.expected && (showHeldOut || !x.c.heldOut));
     const shown = [...new Set(wrong.map((r) => r.c.language))].flatMap((l) => wrong.filter((r) => r.c.language === l).slice(0, 25));
-    for (const r of shown) {
+    const dump = args.includes('--dump') ? args[args.indexOf('--dump') + 1] : undefined;
+    if (dump) mkdirSync(dump, { recursive: true });
+    for (const [i, r] of shown.entries()) {
       const p = positionAt(r.c.text, r.c.selection.active);
-      console.log(`  ${r.c.language} ${r.c.kind} expected ${r.c.expected} got ${r.actual} at ${r.c.file}:${p.line + 1}:${p.character + 1} — ${r.reason}`);
+      console.log(`  ${r.c.language} ${r.c.kind} expected ${r.c.expected} got ${r.actual} at ${r.c.file}:${p.line + 1}:${p.character + 1} — ${r.reason}${dump ? ` [${i}]` : ''}`);
+      // The case's text with the cursor marked, to rerun with `coderoute classify`.
+      if (dump) writeFileSync(path.join(dump, `${i}.${r.c.language}.txt`), r.c.text.slice(0, r.c.selection.active) + '\u2588' + r.c.text.slice(r.c.selection.active));
     }
   }
 }

@@ -133,6 +133,8 @@ export function bareSignature(text: string, fn: Node, language: string, at: Curs
   // What followed the function, from the next line on: the code the user has not touched.
   const afterClose = language === 'python' ? span.close : span.close + (language === 'ruby' ? 3 : 1);
   const restStart = lineEndOf(text, afterClose);
+  // `} && complete -F …` (bash-completion's idiom): without the brace the rest is not code of its own.
+  if (text.slice(afterClose, restStart).trim() !== '') return undefined;
   const rest = text.slice(restStart);
   if (language === 'python' && at === 'below') return undefined; // that is the empty-body scenario
   const prefix = at === 'below' ? `${header}\n${span.inner}` : header;

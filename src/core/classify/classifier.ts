@@ -24,7 +24,7 @@ import { analyseTree, countBranches, formatIrregularity, nodeAt, outermostFuncti
 import type { TreeSitterLoader } from './treeSitterLoader';
 import { cutWindow, lineStartsOf, lineText, rowAt, windowOffset, type TextWindow, type WindowSize } from './textWindow';
 import { isCommentKind } from './nodeKinds';
-import { endsLikeSignature, lineContext, parenBalance, parsesAsSignature, placeholderBodyAt } from './unfinishedCode';
+import { endsLikeSignature, lineContext, opensFunctionBody, parenBalance, parsesAsSignature, placeholderBodyAt } from './unfinishedCode';
 
 interface CachedTree {
   languageId: string;
@@ -646,7 +646,9 @@ export class Classifier {
     if (below < window.lineStarts.length && indentWidth(lineText(window, below)) > indentWidth(signature)) return undefined;
     const signatureStart = window.lineStarts[sigRow] ?? 0;
     const context = lineContext(tree, signatureStart + (signature.length - signature.trimStart().length));
-    if (!parsesAsSignature(signature, ctx.languageId, context, (snippet) => this.parser.parseSnippet(ctx.languageId, snippet))) return undefined;
+    const isSignature =
+      opensFunctionBody(tree, probe) || parsesAsSignature(signature, ctx.languageId, context, (snippet) => this.parser.parseSnippet(ctx.languageId, snippet));
+    if (!isSignature) return undefined;
     return { why: 'a signature with no body yet', signatureStart };
   }
 

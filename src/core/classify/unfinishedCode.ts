@@ -118,6 +118,26 @@ export type LineContext = 'class' | 'function' | 'top';
 /** Languages whose functions can be declared inside others with a keyword of their own. */
 const NESTED_FUNCTIONS = new Set(['python', 'ruby', 'javascript', 'javascriptreact', 'typescript', 'typescriptreact', 'go', 'rust', 'php', 'shellscript']);
 
+/** Languages where every function is a method: a signature is always read inside a class. */
+const METHODS_ONLY_IN_CLASSES = new Set(['java', 'csharp']);
+const OBJECT_METHODS = new Set(['javascript', 'javascriptreact', 'typescript', 'typescriptreact']);
+
+/**
+ * Whether the token at `offset` (the last one before the cursor) opens the body of a function in
+ * the tree as parsed: the `{` of a block that is a function's body, or Python's `:` of a `def`.
+ * This is how each grammar reads a signature whose body is not written yet, however it recovers
+ * from the missing end (a body that runs on to the end of the file, a MISSING `}`).
+ */
+export function opensFunctionBody(tree: Tree, offset: number): boolean {
+  const token = tree.rootNode.descendantForIndex(offset);
+  if (!token || token.startIndex !== offset) return false;
+  if (token.type === ':' && token.parent?.type === 'function_definition') return token.parent.childForFieldName('body')?.startIndex !== undefined;
+  if (token.type !== '{') return false;
+  const block = token.parent;
+  const fn = block?.parent;
+  return !!block && !!fn && FUNCTION_KINDS.has(fn.type) && block.startIndex === token.startIndex && (fn.childForFieldName('body')?.id === block.id || BLOCK_KINDS.has(block.type));
+}
+
 /** What encloses the line that starts at `offset`, not counting what starts on that line. */
 export function lineContext(tree: Tree, offset: number): LineContext {
   const row = tree.rootNode.descendantForIndex(offset)?.startPosition.row ?? 0;
@@ -141,9 +161,14 @@ function closings(line: string, languageId: string, context: LineContext): strin
       return trimmed.endsWith('{') ? [`${trimmed}\n:\n}\n`] : [];
     default: {
       if (context === 'function' && !NESTED_FUNCTIONS.has(languageId)) return [];
-      const closed = trimmed.endsWith('{') ? `${trimmed}\n}` : `${trimmed} {\n}`;
-      // A method parses only in a class; elsewhere `foo(a, b) {}` would be a call and a block.
-      const candidates = context === 'class' ? [closed, `class C_ {\n${closed}\n}`] : [closed];
+      const opens = trimmed.endsWith('{');
+      const closed = opens ? `${trimmed}\n}` : `${trimmed} {\n}`;
+      const candidates = [closed];
+      // A method parses only in a class (or, in JavaScript, an object literal). Without its brace
+      // `foo(a, b)` in a function is a call, so a method is tried there only when the line opens a body.
+      const methods = METHODS_ONLY_IN_CLASSES.has(languageId) || context === 'class' || (opens && context !== 'top');
+      if (methods) candidates.push(`class C_ {\n${closed}\n}`);
+      if (methods && OBJECT_METHODS.has(languageId)) candidates.push(`x = {\n${closed}\n}`);
       return languageId === 'php' ? candidates.map((c) => `<?php\n${c}\n`) : candidates;
     }
   }
@@ -166,7 +191,7 @@ export function parsesAsSignature(line: string, languageId: string, context: Lin
     const tree = parse(candidate);
     if (!tree) return false;
     try {
-      const firstRow = candidate.startsWith('class C_') || candidate.startsWith('<?php\nclass') ? (candidate.startsWith('<?php') ? 2 : 1) : candidate.startsWith('<?php') ? 1 : 0;
+      const firstRow = (candidate.startsWith('<?php') ? 1 : 0) + (/^(<\?php\n)?(class C_|x = )/.test(candidate) ? 1 : 0);
       if (!tree.rootNode.hasError && hasFunctionOnFirstLine(tree.rootNode, firstRow)) return true;
     } finally {
       tree.delete();
