@@ -132,6 +132,24 @@ function measureUnit(tree: Tree, window: TextWindow, span: Span, kind: string | 
   };
 }
 
+const PHP_TAG = '<?php\n';
+
+/**
+ * A PHP window cut from the middle of a file has no `<?php` tag, and the grammar reads what has
+ * none as HTML text. The tag goes in as a line of its own in place of the line above the window
+ * (which is not analysed), so that every offset and line number of the window stays right.
+ */
+function inPhpMode(languageId: string, window: TextWindow): TextWindow {
+  if (languageId !== 'php' || window.atStart || window.startLine === 0 || window.text.trimStart().startsWith('<?')) return window;
+  return {
+    text: PHP_TAG + window.text,
+    startLine: window.startLine - 1,
+    atStart: false,
+    atEnd: window.atEnd,
+    lineStarts: [0, ...window.lineStarts.map((offset) => offset + PHP_TAG.length)],
+  };
+}
+
 function textOnlyIndentIrregularity(lines: string[]): number {
   const considered = lines.filter((l) => !isBlank(l));
   if (considered.length < 2) return 0;
@@ -193,7 +211,7 @@ export class Classifier {
     // An inline completion needs the code around the cursor, and needs it within milliseconds at
     // every pause in typing: a small window, never the whole document (whose incremental reparse
     // runs to tens of milliseconds in a large file left broken by a half-typed line).
-    if (mode === 'inline') return cutWindow(ctx.text, ctx.textStartLine, firstLine, lastLine, lineStarts, INLINE_WINDOW);
+    if (mode === 'inline') return inPhpMode(ctx.languageId, cutWindow(ctx.text, ctx.textStartLine, firstLine, lastLine, lineStarts, INLINE_WINDOW));
     const whole = this.wholeTrees.get(this.keyOf(ctx));
     // A whole tree serves while it matches the text. After an edit, a moderately large document's
     // tree is updated on the spot (an incremental parse costs about a millisecond there); in a very
@@ -202,7 +220,7 @@ export class Classifier {
     if (whole && whole.startLine === ctx.textStartLine && current) {
       return { text: ctx.text, startLine: ctx.textStartLine, atStart: ctx.textStartLine === 0, atEnd: true, lineStarts };
     }
-    return cutWindow(ctx.text, ctx.textStartLine, firstLine, lastLine, lineStarts);
+    return inPhpMode(ctx.languageId, cutWindow(ctx.text, ctx.textStartLine, firstLine, lastLine, lineStarts));
   }
 
   private keyOf(ctx: RequestContext): string {

@@ -87,12 +87,22 @@ export function cutWindow(
     }
   }
   // Narrow a window that is too large (long lines), keeping the request in the middle.
+  const snapped = from;
   while (endOf(to) - offsetOf(from) > size.maxChars && (from < localFirst || to > localLast)) {
     const before = localFirst - from;
     const after = to - localLast;
     if (before >= after && from < localFirst) from += Math.max(1, Math.ceil(before / 4));
     else if (to > localLast) to -= Math.max(1, Math.ceil(after / 4));
     else break;
+  }
+  // A start moved by the narrowing may have landed inside a docstring or a function: move it on
+  // to the next top-level line before the request, if there is one.
+  for (let line = from; from !== snapped && line < localFirst; line++) {
+    const head = text.slice(offsetOf(line), Math.min(endOf(line), offsetOf(line) + 40));
+    if (TOP_LEVEL.test(head) && !head.startsWith('}')) {
+      from = line;
+      break;
+    }
   }
   const start = offsetOf(from);
   const slice = text.slice(start, endOf(to));

@@ -195,6 +195,7 @@ function leavesIn(tree: Tree, region: Span): Leaf[] {
         // Shell `case x in … esac`: the `in` and each pattern's `)` open a level, `;;` closes one.
         else if (type === 'in' && cursor.currentNode.parent?.type === 'case_statement') type = 'case-in';
         else if (type === ')' && cursor.currentNode.parent?.type === 'case_item') type = 'case)';
+        else if (KEYWORD_BLOCK_TOKENS.has(type) || type === 'end' || KEYWORD_MID_TOKENS.has(type)) type = keywordLevelToken(cursor.currentNode, type);
         leaves.push({ row: cursor.startPosition.row, start: cursor.startIndex, end: cursor.endIndex, type });
       } else if (overlaps && cursor.gotoFirstChild()) {
         continue;
@@ -208,11 +209,31 @@ function leavesIn(tree: Tree, region: Span): Leaf[] {
   }
 }
 
+/** Keywords that open a level closed by `end` (Ruby): `def … end`, `if … end`, `class … end`. */
+const KEYWORD_BLOCK_TOKENS = new Set(['def', 'class', 'module', 'if', 'unless', 'while', 'until', 'for', 'case', 'begin']);
+/** Keywords that sit at their construct's level and open the next part: `else`, `elsif`, `when`, `rescue`, `ensure`. */
+const KEYWORD_MID_TOKENS = new Set(['elsif', 'when', 'rescue', 'ensure']);
+
+/**
+ * A keyword opens a level when it starts a construct that `end` closes (not a modifier such as
+ * `x if y`); `end` closes it; a mid keyword closes the part before it and opens the next.
+ */
+function keywordLevelToken(node: Node, type: string): string {
+  const parent = node.parent;
+  if (!parent) return type;
+  const closedByEnd = parent.lastChild?.type === 'end';
+  if (type === 'end') return closedByEnd && parent.lastChild?.id === node.id ? 'kw-end' : type;
+  if (KEYWORD_MID_TOKENS.has(type)) return 'kw-mid';
+  return closedByEnd && parent.firstChild?.id === node.id && !parent.type.endsWith('_modifier') ? 'kw-open' : type;
+}
+
 const SPACED_OPERATORS = new Set(['=', '==', '===', '!=', '!==', '+=', '-=', '*=', '/=', '=>', '&&', '||', '<=', '>=', ':=', '->']);
 
 /** Tokens that open a level of indentation, and what closes each. */
-const OPENERS = new Set(['(', '[', '{', '${', '$(', 'then', 'do', 'else', '<T', 'case-in', 'case)']);
+const OPENERS = new Set(['(', '[', '{', '${', '$(', 'then', 'do', 'else', '<T', 'case-in', 'case)', 'kw-open', 'kw-mid']);
 const CLOSES: Readonly<Record<string, string[]>> = {
+  'kw-end': ['kw-open', 'kw-mid', 'do', 'else', 'then'],
+  'kw-mid': ['kw-open', 'kw-mid', 'then'],
   ';;': ['case)'],
   ';&': ['case)'],
   ';;&': ['case)'],
@@ -223,7 +244,7 @@ const CLOSES: Readonly<Record<string, string[]>> = {
   '}': ['{', '${'],
   fi: ['then', 'else'],
   done: ['do'],
-  else: ['then'],
+  else: ['then', 'kw-open', 'kw-mid'],
   elif: ['then'],
 };
 
@@ -243,10 +264,10 @@ function levelsByRow(rows: Leaf[][]): Map<number, number> {
   for (const row of rows) {
     let i = 0;
     while (i < row.length && CLOSES[row[i].type] && !OPENERS.has(row[i].type)) close(row[i++].type);
-    if (i < row.length && row[i].type === 'else') close(row[i].type);
+    if (i < row.length && (row[i].type === 'else' || row[i].type === 'kw-mid')) close(row[i].type);
     levels.set(row[0].row, new Set(stack.map((s) => s.row)).size);
     for (const leaf of row.slice(i)) {
-      if (CLOSES[leaf.type] && leaf.type !== 'else') close(leaf.type);
+      if (CLOSES[leaf.type] && leaf.type !== 'else' && leaf.type !== 'kw-mid') close(leaf.type);
       if (OPENERS.has(leaf.type)) stack.push({ type: leaf.type, row: leaf.row });
     }
   }

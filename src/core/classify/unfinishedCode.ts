@@ -80,7 +80,10 @@ function cursorInBody(fn: Node, body: Node | undefined, cursor: number, cursorCo
  * blank line below it find the same function.
  */
 export function placeholderBodyAt(tree: Tree, probe: number, cursor: number, cursorColumn: number, cursorLineBlank: boolean): string | undefined {
-  let fn: Node | null = tree.rootNode.namedDescendantForIndex(probe);
+  const atProbe = tree.rootNode.namedDescendantForIndex(probe);
+  const orphan = atProbe && isCommentKind(atProbe.type) ? commentsUnderEmptyDef(atProbe) : undefined;
+  if (orphan) return describe([], orphan);
+  let fn: Node | null = atProbe;
   while (fn && !FUNCTION_KINDS.has(fn.type)) fn = fn.parent;
   if (!fn) return undefined;
   const body = bodyOf(fn);
@@ -107,9 +110,32 @@ export function placeholderBodyAt(tree: Tree, probe: number, cursor: number, cur
   }
   // `return null;` is code in its own right; with a TODO beside it, it is a stand-in.
   if (onlyTrivial && !todoComment) return undefined;
-  if (statements.length === 0 && !todoComment) return undefined;
+  return describe(parts, comments);
+}
+
+/** The reason, from what the body holds; undefined when a body of only comments has no TODO in them. */
+function describe(parts: string[], comments: Node[]): string | undefined {
+  const todoComment = comments.some((c) => TODO_WORDS.test(c.text));
+  if (parts.length === 0 && !todoComment) return undefined;
   if (comments.length) parts.push(todoComment ? 'a TODO comment' : 'a comment');
   return `body is only ${parts.join(' and ')}`;
+}
+
+/**
+ * Python reads `def f():` followed by only a comment as a function with an empty body and the
+ * comment after it: the comments indented under such a def are its body.
+ */
+function commentsUnderEmptyDef(comment: Node): Node[] | undefined {
+  const comments = [comment];
+  let prev = comment.previousNamedSibling;
+  while (prev && isCommentKind(prev.type)) {
+    comments.unshift(prev);
+    prev = prev.previousNamedSibling;
+  }
+  if (prev?.type === 'decorated_definition') prev = prev.childForFieldName('definition');
+  if (prev?.type !== 'function_definition' || (prev.childForFieldName('body')?.namedChildCount ?? 0) > 0) return undefined;
+  const column = prev.startPosition.column;
+  return comments.every((c) => c.startPosition.column > column) ? comments : undefined;
 }
 
 /** Where a line stands: among a class's members, in a function's body, or at the top level. */
