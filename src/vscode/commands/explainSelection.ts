@@ -72,7 +72,7 @@ export async function explainSelection(ctx: CodeRouteContext, options: Pick<Rout
       document.finish(`_Nothing was sent: ${called.refused}_`);
       return { task: 'explain', requestId, modelId: model.id, documentUri: document.uri.toString(), status: 'blocked' };
     }
-    document.finish(`${footerFor(called.last, called.decision, attemptCost(ctx, called.last))}  \n_Rate this answer with 👍 / 👎 in the title bar; **Retry with a Stronger Model** asks another model, no weaker._`);
+    document.finish(`${footerFor(called.last, called.decision, attemptCost(ctx, called.last))}  \n_Rate this answer with **CodeRoute: Good Answer** 👍 or **Bad Answer** 👎 from the command palette (or this view's title bar once it has focus); **Retry with a Stronger Model** asks another model, no weaker._`);
     const base: ExplainCommandResult = { task: 'explain', requestId, modelId: called.decision.chosen.model.id, documentUri: document.uri.toString(), difficulty: classification.difficulty, status: 'ok' };
     return reportFailure(ctx, called.decision, called, base) ?? base;
   } catch (error) {

@@ -1,14 +1,15 @@
 import * as vscode from 'vscode';
 import type { Outcome } from '../../core/learn/outcomes';
 import type { CodeRouteContext } from '../coderouteContext';
-import { EXPLAIN_SCHEME } from '../views/explainDocuments';
+import { EXPLAIN_SCHEME, visibleExplanation } from '../views/explainDocuments';
 
 /**
- * 👍 / 👎 on the explanation in the active editor (the buttons in its title bar): recorded as an
- * outcome of the request that produced it, for the model that answered.
+ * 👍 / 👎 on an explanation (the buttons in its title bar pass its URI; from the palette it is the
+ * active editor's, else the one visible beside the code): recorded as an outcome of the request
+ * that produced it, for the model that answered.
  */
 export function rateExplanation(ctx: CodeRouteContext, kind: 'thumbs-up' | 'thumbs-down', uri?: unknown): Outcome | undefined {
-  const target = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri;
+  const target = uri instanceof vscode.Uri ? uri : visibleExplanation();
   if (target?.scheme !== EXPLAIN_SCHEME) {
     void vscode.window.showInformationMessage('Open a CodeRoute explanation to rate it.');
     return undefined;

@@ -1,11 +1,34 @@
 import * as vscode from 'vscode';
+import type { SettingScope } from '../../core/config/settingOrigin';
 
 export type ErrorAction =
   | { label: 'Open Settings'; query: string }
   | { label: 'Set API Key'; providerId: string }
-  | { label: 'Open Log' };
+  | { label: 'Open Log' }
+  | { label: 'Open Walkthrough' }
+  | { label: 'Open Workspace Settings' }
+  | { label: 'Open Folder Settings' }
+  | { label: 'Open User Settings' };
 
 export const OPEN_LOG: ErrorAction = { label: 'Open Log' };
+export const OPEN_WALKTHROUGH: ErrorAction = { label: 'Open Walkthrough' };
+
+/** The walkthrough "Get started with CodeRoute", as VS Code names it: publisher.name#id. */
+export const WALKTHROUGH_ID = 'coderoute.coderoute#coderoute.getStarted';
+
+/** The action that opens the settings file a value came from; none for CodeRoute's defaults. */
+export function openScopeAction(scope: SettingScope): ErrorAction | undefined {
+  switch (scope) {
+    case 'workspace':
+      return { label: 'Open Workspace Settings' };
+    case 'folder':
+      return { label: 'Open Folder Settings' };
+    case 'user':
+      return { label: 'Open User Settings' };
+    case 'default':
+      return undefined;
+  }
+}
 
 function run(action: ErrorAction): Thenable<unknown> {
   switch (action.label) {
@@ -15,6 +38,14 @@ function run(action: ErrorAction): Thenable<unknown> {
       return vscode.commands.executeCommand('coderoute.setApiKey', action.providerId);
     case 'Open Log':
       return vscode.commands.executeCommand('coderoute.showLog');
+    case 'Open Walkthrough':
+      return vscode.commands.executeCommand('workbench.action.openWalkthrough', WALKTHROUGH_ID, false);
+    case 'Open Workspace Settings':
+      return vscode.commands.executeCommand('workbench.action.openWorkspaceSettingsFile');
+    case 'Open Folder Settings':
+      return vscode.commands.executeCommand('workbench.action.openFolderSettingsFile');
+    case 'Open User Settings':
+      return vscode.commands.executeCommand('workbench.action.openSettingsJson');
   }
 }
 

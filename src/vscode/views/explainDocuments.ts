@@ -1,6 +1,19 @@
 import * as vscode from 'vscode';
 
 export const EXPLAIN_SCHEME = 'coderoute-explain';
+/**
+ * True while an explanation is visible in any editor group. VS Code shows an editor's title-bar
+ * buttons only in the active group, and an explanation opens beside the code without focus: the
+ * palette's 👍 / 👎 follow this key so that they work before the explanation is focused.
+ */
+export const EXPLANATION_VISIBLE_CONTEXT_KEY = 'coderoute.explanationVisible';
+
+/** The explanation a rating is for: the active editor's, else the last one visible. */
+export function visibleExplanation(): vscode.Uri | undefined {
+  const active = vscode.window.activeTextEditor?.document.uri;
+  if (active?.scheme === EXPLAIN_SCHEME) return active;
+  return vscode.window.visibleTextEditors.map((e) => e.document.uri).filter((uri) => uri.scheme === EXPLAIN_SCHEME).at(-1);
+}
 
 /** How many explanations stay readable after their editor closes (their text is kept in memory). */
 const KEEP_CLOSED = 20;
@@ -49,6 +62,17 @@ export class ExplainDocumentProvider implements vscode.TextDocumentContentProvid
 
   constructor() {
     this.disposables.push(vscode.workspace.registerTextDocumentContentProvider(EXPLAIN_SCHEME, this));
+    vscode.window.onDidChangeVisibleTextEditors(() => this.updateVisible(), this, this.disposables);
+    this.updateVisible();
+  }
+
+  private visible: boolean | undefined;
+
+  private updateVisible(): void {
+    const visible = vscode.window.visibleTextEditors.some((e) => e.document.uri.scheme === EXPLAIN_SCHEME);
+    if (visible === this.visible) return;
+    this.visible = visible;
+    void vscode.commands.executeCommand('setContext', EXPLANATION_VISIBLE_CONTEXT_KEY, visible);
   }
 
   provideTextDocumentContent(uri: vscode.Uri): string {
