@@ -102,6 +102,9 @@ function pointAt(lineStarts: number[], index: number): { row: number; column: nu
 /** Characters either side of the cursor examined on the cursor's line. */
 const LINE_CONTEXT_CHARS = 400;
 
+/** Lines above a signature's first parenthesis that may still belong to it (template, attributes, return type). */
+const SIGNATURE_LINES_ABOVE = 4;
+
 /** Units larger than this are measured on this much text around the cursor, then scaled. */
 const UNIT_SAMPLE_CHARS = 8000;
 const BRANCH_WORDS = /\b(if|elif|else|for|foreach|while|do|switch|case|catch|except|match|when|unless|until|rescue)\b|\?[^?.:]/g;
@@ -662,12 +665,20 @@ export class Classifier {
     let below = common.cursorLocal + 1;
     while (below < window.lineStarts.length && isBlank(lineText(window, below))) below++;
     if (below < window.lineStarts.length && indentWidth(lineText(window, below)) > indentWidth(signature)) return undefined;
-    const signatureStart = window.lineStarts[sigRow] ?? 0;
-    const context = lineContext(tree, signatureStart + (signature.length - signature.trimStart().length));
-    const isSignature =
-      opensFunctionBody(tree, probe) || parsesAsSignature(signature, ctx.languageId, context, (snippet) => this.parser.parseSnippet(ctx.languageId, snippet));
+    const firstStart = window.lineStarts[sigRow] ?? 0;
+    const context = lineContext(tree, firstStart + (signature.length - signature.trimStart().length));
+    const parse = (snippet: string) => this.parser.parseSnippet(ctx.languageId, snippet);
+    let isSignature = opensFunctionBody(tree, probe) || parsesAsSignature(signature, ctx.languageId, context, parse);
+    // A signature's first lines may hold no parenthesis: a template, a return type, a where clause.
+    for (let extra = 1; !isSignature && extra <= SIGNATURE_LINES_ABOVE && sigRow - extra >= 0; extra++) {
+      const above = lineText(window, sigRow - extra);
+      if (isBlank(above) || indentWidth(above) > indentWidth(signature.split('\n')[0]) + 8) break;
+      signature = `${above}\n${signature}`;
+      isSignature = parsesAsSignature(signature, ctx.languageId, context, parse);
+      if (isSignature) sigRow -= extra;
+    }
     if (!isSignature) return undefined;
-    return { why: 'a signature with no body yet', signatureStart };
+    return { why: 'a signature with no body yet', signatureStart: window.lineStarts[sigRow] ?? 0 };
   }
 
   private textFeatures(

@@ -182,7 +182,7 @@ function closings(line: string, languageId: string, context: LineContext): strin
     case 'python':
       return trimmed.endsWith(':') ? [`${trimmed}\n    pass\n`] : [];
     case 'ruby':
-      return /^def\s/.test(trimmed) ? [`${trimmed}\nend\n`] : [];
+      return /^((private|protected|public|module_function)\s+)?def\s/.test(trimmed) ? [`${trimmed}\nend\n`] : [];
     case 'shellscript':
       return trimmed.endsWith('{') ? [`${trimmed}\n:\n}\n`] : [];
     default: {
@@ -200,10 +200,11 @@ function closings(line: string, languageId: string, context: LineContext): strin
   }
 }
 
-function hasFunctionOnFirstLine(node: Node, firstRow: number): boolean {
-  if (FUNCTION_KINDS.has(node.type) && node.startPosition.row === firstRow) return true;
+/** A function that starts on `firstRow` and takes in the body after the signature's last row. */
+function hasFunctionFrom(node: Node, firstRow: number, lastSignatureRow: number): boolean {
+  if (FUNCTION_KINDS.has(node.type) && node.startPosition.row === firstRow) return node.endPosition.row > lastSignatureRow;
   if (node.startPosition.row > firstRow) return false;
-  return node.namedChildren.some((c) => !!c && hasFunctionOnFirstLine(c, firstRow));
+  return node.namedChildren.some((c) => !!c && hasFunctionFrom(c, firstRow, lastSignatureRow));
 }
 
 /**
@@ -218,7 +219,8 @@ export function parsesAsSignature(line: string, languageId: string, context: Lin
     if (!tree) return false;
     try {
       const firstRow = (candidate.startsWith('<?php') ? 1 : 0) + (/^(<\?php\n)?(class C_|x = )/.test(candidate) ? 1 : 0);
-      if (!tree.rootNode.hasError && hasFunctionOnFirstLine(tree.rootNode, firstRow)) return true;
+      const lastSignatureRow = firstRow + line.trim().split('\n').length - 1;
+      if (!tree.rootNode.hasError && hasFunctionFrom(tree.rootNode, firstRow, lastSignatureRow)) return true;
     } finally {
       tree.delete();
     }
@@ -242,6 +244,6 @@ export function endsLikeSignature(line: string, languageId: string): boolean {
   // A signature over several lines ends with the parameters' closing parenthesis: `): Type {`, `):`.
   if (/^\s*\)/.test(code) && (languageId === 'python' ? code.endsWith(':') : languageId !== 'ruby')) return true;
   if (languageId === 'python') return code.endsWith(':') && /^\s*(async\s+)?def\s/.test(code);
-  if (languageId === 'ruby') return /^\s*def\s/.test(code);
+  if (languageId === 'ruby') return /^\s*((private|protected|public|module_function)\s+)?def\s/.test(code) && !/\bdef\s+[\w.?!]+(\(.*\))?\s*=[^=~>]/.test(code);
   return code.endsWith('{') || /\)\s*(:\s*[\w<>[\], .|&?]+|->\s*[\w<>[\], .&:']+|[\w<>[\]*&:, ]*)?$/.test(code);
 }
