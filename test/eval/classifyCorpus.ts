@@ -4,6 +4,7 @@ import type { Node, Tree } from 'web-tree-sitter';
 import type { ClassifiedTask, ClassifyMode } from '../../src/core/classify/classification';
 import { COMMAND_TASKS, INLINE_KINDS } from '../../src/core/classify/classification';
 import { Classifier } from '../../src/core/classify/classifier';
+import { inspectInput } from '../../src/core/classify/inputGuards';
 import { FUNCTION_KINDS, isCommentKind, isInterpolationKind, isStringKind } from '../../src/core/classify/nodeKinds';
 import { TreeSitterLoader } from '../../src/core/classify/treeSitterLoader';
 import type { RequestContext, TextPosition } from '../../src/core/context/requestContext';
@@ -209,7 +210,8 @@ async function generateCases(loader: TreeSitterLoader, source: SourcePackage, pe
   for (const file of order) {
     if (functionsUsed >= functionTarget && comments >= commentTarget && strings >= commentTarget) break;
     const text = readFileSync(file, 'utf8');
-    if (text.includes('\u0000')) continue;
+    // A file that says it is generated gets no completions by design: its cases would be mislabelled.
+    if (text.includes('\u0000') || inspectInput(text, text.split('\n', 30).join('\n')).generated) continue;
     if (process.env.EVAL_TRACE) console.error(`generate from ${file}`);
     const parsed = await loader.parse(source.language, text, { timeCapMs: 2000 });
     if (!parsed) continue;

@@ -42,6 +42,9 @@ export function lineText(window: TextWindow, localLine: number): string {
 const TOP_LEVEL =
   /^(?:export\s|import\s|from\s|def\s|async\s+def\s|class\s|@\w|function[\s*]|const\s|let\s|var\s|interface\s|type\s|enum\s|namespace\s|module\s|public\s|private\s|protected\s|static\s|abstract\s|final\s|package\s|fn\s|pub\s|impl\s|struct\s|use\s|func\s|#include|#define|template\s*<|using\s|typedef\s|if\s+__name__|\}\s*;?\s*$)/;
 
+/** An indented line that starts a method or nested definition. */
+const MEMBER_START = /^[ \t]+(?:(?:async\s+)?def\s|class\s|@\w|(?:public|private|protected|internal|static|override|fn|pub|func|function)\s)/;
+
 /** Lines searched upwards from the window's nominal start for a top-level line to start at. */
 const SNAP_SEARCH_LINES = 200;
 
@@ -79,11 +82,21 @@ export function cutWindow(
   }
   let from = Math.max(0, Math.floor((localFirst - size.linesBefore) / 50) * 50);
   let to = Math.min(lines - 1, Math.ceil((localLast + size.linesAfter) / 50) * 50);
+  let found = from === 0;
   for (let line = from; line > 0 && line >= from - SNAP_SEARCH_LINES; line--) {
     const head = text.slice(offsetOf(line), Math.min(endOf(line), offsetOf(line) + 40));
     if (TOP_LEVEL.test(head)) {
       from = head.startsWith('}') ? Math.min(line + 1, from) : line;
+      found = true;
       break;
+    }
+  }
+  // Deep in a long class no line starts at the margin: a method's first line is the next best
+  // start (it is never inside a docstring or a block comment, as an arbitrary line may be).
+  for (let line = from; !found && line > 0 && line >= from - SNAP_SEARCH_LINES; line--) {
+    if (MEMBER_START.test(text.slice(offsetOf(line), Math.min(endOf(line), offsetOf(line) + 60)))) {
+      from = line;
+      found = true;
     }
   }
   // Narrow a window that is too large (long lines), keeping the request in the middle.

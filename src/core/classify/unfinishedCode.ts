@@ -144,8 +144,8 @@ export type LineContext = 'class' | 'function' | 'top';
 /** Languages whose functions can be declared inside others with a keyword of their own. */
 const NESTED_FUNCTIONS = new Set(['python', 'ruby', 'javascript', 'javascriptreact', 'typescript', 'typescriptreact', 'go', 'rust', 'php', 'shellscript']);
 
-/** Languages where every function is a method: a signature is always read inside a class. */
-const METHODS_ONLY_IN_CLASSES = new Set(['java', 'csharp']);
+/** Languages where a signature is also read inside a class wherever it is: their methods need one (PHP's carry a visibility that only a class allows), and an inline window may have cut the class header off. */
+const METHODS_ONLY_IN_CLASSES = new Set(['java', 'csharp', 'php']);
 const OBJECT_METHODS = new Set(['javascript', 'javascriptreact', 'typescript', 'typescriptreact']);
 
 /**
