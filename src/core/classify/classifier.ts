@@ -650,9 +650,10 @@ export class Classifier {
     const cursorColumn = cursor - (window.lineStarts[common.cursorLocal] ?? 0);
     const placeholder = placeholderBodyAt(tree, probe, cursor, cursorColumn, common.cursorLineBlank);
     if (placeholder) return { why: placeholder };
-    if (inComment) return undefined;
     // The signature: the cursor's line when the cursor ends it, else the line just above a blank one.
     let sigRow = rowAt(window, probe);
+    // A comment of its own is being written; one after a signature (`def to_s # :nodoc:`) is done.
+    if (inComment && (common.cursorLocal !== sigRow || isCommentLine(lineText(window, sigRow), ctx.languageId))) return undefined;
     if (common.cursorLocal - sigRow > 2) return undefined;
     let signature = lineText(window, sigRow);
     if (signature.trim() === '{' && sigRow > 0) signature = `${lineText(window, --sigRow)} {`;

@@ -256,18 +256,28 @@ const CLOSES: Readonly<Record<string, string[]>> = {
 function levelsByRow(rows: Leaf[][]): Map<number, number> {
   const stack: { type: string; row: number }[] = [];
   const levels = new Map<number, number>();
-  const close = (type: string) => {
+  const close = (type: string): number => {
     const opens = CLOSES[type];
+    let popped = 0;
     // `esac` may close a last pattern without `;;` as well as the `case … in` itself.
-    for (let n = type === 'esac' ? 2 : 1; n > 0 && opens && stack.length && opens.includes(stack[stack.length - 1].type); n--) stack.pop();
+    for (let n = type === 'esac' ? 2 : 1; n > 0 && opens && stack.length && opens.includes(stack[stack.length - 1].type); n--, popped++) stack.pop();
+    return popped;
   };
   for (const row of rows) {
     let i = 0;
     while (i < row.length && CLOSES[row[i].type] && !OPENERS.has(row[i].type)) close(row[i++].type);
-    if (i < row.length && (row[i].type === 'else' || row[i].type === 'kw-mid')) close(row[i].type);
+    // `else` opens a level of its own only where it closed a `then` (shell) or a keyword block
+    // (Ruby); in brace languages its `{` does, and `} else {` must not leave a level open.
+    let elseOpens = false;
+    if (i < row.length && (row[i].type === 'else' || row[i].type === 'kw-mid')) elseOpens = close(row[i].type) > 0;
     levels.set(row[0].row, new Set(stack.map((s) => s.row)).size);
-    for (const leaf of row.slice(i)) {
-      if (CLOSES[leaf.type] && leaf.type !== 'else' && leaf.type !== 'kw-mid') close(leaf.type);
+    for (const [k, leaf] of row.slice(i).entries()) {
+      if (leaf.type === 'else') {
+        if (k > 0) elseOpens = close(leaf.type) > 0;
+        if (elseOpens) stack.push({ type: leaf.type, row: leaf.row });
+        continue;
+      }
+      if (CLOSES[leaf.type] && leaf.type !== 'kw-mid') close(leaf.type);
       if (OPENERS.has(leaf.type)) stack.push({ type: leaf.type, row: leaf.row });
     }
   }
@@ -275,17 +285,25 @@ function levelsByRow(rows: Leaf[][]): Map<number, number> {
 }
 
 const CONTROL_STATEMENT = /^(if|else|elif|for|foreach|while|do)(_[a-z]+)*$/;
+/**
+ * A switch's case, whose statements sit one level deeper than its label (Go's style puts the
+ * labels at the switch's own level instead, so its cases are not listed).
+ */
+const CASE_WITH_BODY = /^(switch_case|switch_default|case_statement|switch_block_statement_group|switch_section)$/;
 
 /**
- * A statement that is the body of an `if` / loop without braces is indented one level deeper
- * than its header, though no bracket opened that level.
+ * Levels no bracket opened: a statement that is the body of an `if` / loop without braces is
+ * indented one deeper than its header, and a case's statements one deeper than its label.
  */
 function bracelessBodyLevel(tree: Tree, leaf: Leaf): number {
   let top: Node | null = tree.rootNode.descendantForIndex(leaf.start, leaf.end);
   while (top?.parent && top.parent.startPosition.row === leaf.row) top = top.parent;
   const parent = top?.parent;
-  if (!top || !parent || !top.isNamed || BLOCK_KINDS.has(top.type)) return 0;
-  return CONTROL_STATEMENT.test(parent.type) && parent.startPosition.row < leaf.row ? 1 : 0;
+  if (!top || !parent) return 0;
+  let level = top.isNamed && !BLOCK_KINDS.has(top.type) && CONTROL_STATEMENT.test(parent.type) && parent.startPosition.row < leaf.row ? 1 : 0;
+  // Every line of a case's body, however deep in its brackets, is a level in from the label.
+  for (let n: Node | null = parent; n; n = n.parent) if (CASE_WITH_BODY.test(n.type) && n.startPosition.row < leaf.row) level++;
+  return level;
 }
 
 /** Languages where indentation is syntax: changing it changes the program, so it is never "style". */
