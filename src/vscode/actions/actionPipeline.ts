@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import { runChat, type Attempt, type ChatRunResult } from '../../core/actions/runChatAttempt';
 import type { Classification } from '../../core/classify/classification';
-import { missingKeyMessage, settingErrorMessage, settingKeyOf } from '../../core/config/settingOrigin';
 import { providerEndpoint } from '../../core/config/settingsSchema';
 import type { RequestContext, Task } from '../../core/context/requestContext';
 import type { FileDirectives } from '../../core/policy/fileDirectives';
@@ -14,8 +13,8 @@ import { toAbortSignal } from '../cancellation';
 import type { CodeRouteContext } from '../coderouteContext';
 import { chatProviderFor } from '../providers/chatProviderFor';
 import { reserveBudget } from '../spend/budgetGate';
-import { OPEN_LOG, OPEN_WALKTHROUGH, openScopeAction, showUserError, type ErrorAction } from '../ui/userErrors';
-import { settingScope, workspaceSettingsFile } from '../settings/settingOrigin';
+import { missingKeyError, settingError } from '../ui/setupErrors';
+import { OPEN_LOG, showUserError, type ErrorAction } from '../ui/userErrors';
 
 /** What an action reports to its caller (keybindings ignore it; tests and other commands read it). */
 export interface ActionResult {
@@ -31,16 +30,6 @@ export interface ActionResult {
   message?: string;
   actions?: string[];
 }
-
-const ACTION_NAMES: Record<Task, string> = {
-  explain: 'Explain',
-  format: 'Format / Tidy',
-  generate: 'Generate',
-  debug: 'Debug / Fix',
-  complete: 'Completion',
-  chat: 'Chat',
-  agent: 'Agent',
-};
 
 /** Shows a message with its actions, and the result that says what was shown. */
 function shownError(result: ActionResult, message: string, actions: ErrorAction[]): ActionResult {
@@ -164,12 +153,7 @@ export async function routeAction(ctx: CodeRouteContext, r: RouteRequest): Promi
     } else {
       if (!(error instanceof RouteError)) throw error;
       ctx.log.warn(`${task}: ${error.message} id=${requestId}`);
-      // A workspace's value is fixed in the workspace's file: say so, and open that file.
-      const key = settingKeyOf(error.setting);
-      const scope = key ? settingScope(key) : 'default';
-      const open = openScopeAction(scope);
-      const message = key ? settingErrorMessage(error.message, `coderoute.${key}`, scope, workspaceSettingsFile()) : error.message;
-      const actions: ErrorAction[] = [...(open ? [open] : []), { label: 'Open Settings', query: error.setting }, OPEN_LOG];
+      const { message, actions } = settingError(error.message, error.setting);
       return { result: shownError({ status: 'error', task, requestId, errorKind: 'config' }, message, actions) };
     }
   }
@@ -185,19 +169,8 @@ export async function routeAction(ctx: CodeRouteContext, r: RouteRequest): Promi
   ctx.log.info(decisionLogLine(decisionRecord(decision)));
   const { model, provider } = decision.chosen;
   if (provider.auth === 'apiKey' && !(await ctx.apiKeys.get(provider.id))) {
-    const modelSetting = decision.decidedBy === 'rule' ? 'coderoute.routing.rules' : decision.decidedBy === 'estimate' && decision.mode === 'performance' ? 'coderoute.models' : `coderoute.tasks.${task}`;
-    const providerScope = settingScope('providers');
-    const message = missingKeyMessage({
-      action: ACTION_NAMES[task],
-      modelId: model.id,
-      providerId: provider.id,
-      modelSetting,
-      modelScope: settingScope(settingKeyOf(modelSetting) ?? `tasks.${task}`),
-      providerScope,
-      workspaceFile: workspaceSettingsFile(),
-    });
+    const { message, actions } = missingKeyError(task, decision);
     ctx.log.warn(`${task}: no API key for ${provider.id} (model ${model.id}) id=${requestId}`);
-    const actions: ErrorAction[] = [{ label: 'Set API Key', providerId: provider.id }, providerScope === 'default' ? OPEN_WALKTHROUGH : { label: 'Open Settings', query: 'coderoute.providers' }];
     return { result: shownError({ status: 'error', task, requestId, modelId: model.id, errorKind: 'missing-key' }, message, actions) };
   }
   return { decision };

@@ -12,7 +12,8 @@ import type { CodeRouteContext } from '../coderouteContext';
 import { chatProviderFor } from '../providers/chatProviderFor';
 import { requestContextFor } from '../requestContextFromEditor';
 import { reserveBudget } from '../spend/budgetGate';
-import { OPEN_LOG, showUserError } from '../ui/userErrors';
+import { missingKeyError, settingError } from '../ui/setupErrors';
+import { OPEN_LOG, WALKTHROUGH_ID, showUserError } from '../ui/userErrors';
 import { CompletionStatus, completionsMenu, toggleCompletions } from './completionStatus';
 
 /** A completion handed to VS Code as ghost text, waiting for what the user does with it. */
@@ -267,15 +268,22 @@ export class InlineCompletions implements vscode.InlineCompletionItemProvider, v
         const asked = this.memento.get<string[]>(KEY_PROMPTS, []);
         if (!outcome.subject || asked.includes(outcome.subject)) return;
         void this.memento.update(KEY_PROMPTS, [...asked, outcome.subject]);
-        void vscode.window.showWarningMessage(`Inline completions need an API key for ${outcome.subject}.`, 'Set API Key', 'Turn Off Completions').then((choice) => {
+        const explained = outcome.decision ? missingKeyError('complete', outcome.decision) : undefined;
+        const text = explained?.message ?? `Inline completions need an API key for ${outcome.subject}.`;
+        const choices = ['Set API Key', ...(explained?.providerIsDefault ? ['Open Walkthrough'] : []), 'Turn Off Completions'];
+        void vscode.window.showWarningMessage(text, ...choices).then((choice) => {
           if (choice === 'Set API Key') void vscode.commands.executeCommand('coderoute.setApiKey', outcome.subject);
+          if (choice === 'Open Walkthrough') void vscode.commands.executeCommand('workbench.action.openWalkthrough', WALKTHROUGH_ID, false);
           if (choice === 'Turn Off Completions') void toggleCompletions(this.ctx.settings, false);
         });
         return;
       }
       case 'config':
         this.status.set({ kind: 'problem', message });
-        this.once(`config:${message}`, () => showUserError(`Inline completions: ${message}`, { label: 'Open Settings', query: outcome.subject ?? 'coderoute.tasks.complete' }, OPEN_LOG));
+        this.once(`config:${message}`, () => {
+          const shown = settingError(message, outcome.subject ?? 'coderoute.tasks.complete');
+          showUserError(`Inline completions: ${shown.message}`, ...shown.actions);
+        });
         return;
       case 'failed':
         this.status.set({ kind: 'problem', message: `the model call failed (${message}).` });
