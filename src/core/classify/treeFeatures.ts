@@ -195,7 +195,7 @@ function leavesIn(tree: Tree, region: Span): Leaf[] {
         // Shell `case x in … esac`: the `in` and each pattern's `)` open a level, `;;` closes one.
         else if (type === 'in' && cursor.currentNode.parent?.type === 'case_statement') type = 'case-in';
         else if (type === ')' && cursor.currentNode.parent?.type === 'case_item') type = 'case)';
-        else if (KEYWORD_BLOCK_TOKENS.has(type) || type === 'end' || KEYWORD_MID_TOKENS.has(type)) type = keywordLevelToken(cursor.currentNode, type);
+        else if (KEYWORD_BLOCK_TOKENS.has(type) || type === 'end' || type === 'then' || KEYWORD_MID_TOKENS.has(type)) type = keywordLevelToken(cursor.currentNode, type);
         leaves.push({ row: cursor.startPosition.row, start: cursor.startIndex, end: cursor.endIndex, type });
       } else if (overlaps && cursor.gotoFirstChild()) {
         continue;
@@ -221,10 +221,22 @@ const KEYWORD_MID_TOKENS = new Set(['elsif', 'when', 'rescue', 'ensure']);
 function keywordLevelToken(node: Node, type: string): string {
   const parent = node.parent;
   if (!parent) return type;
-  const closedByEnd = parent.lastChild?.type === 'end';
+  // `while c … end` keeps its `end` in its body (`do`) node.
+  const closedByEnd = parent.lastChild?.type === 'end' || parent.lastChild?.lastChild?.type === 'end';
+  // Ruby's optional `then` (`if x then`) adds nothing to the level its `if` opened.
+  if (type === 'then') return parent.type === 'then' && isEndedByKeyword(parent.parent) ? 'kw-then' : type;
   if (type === 'end') return closedByEnd && parent.lastChild?.id === node.id ? 'kw-end' : type;
   if (KEYWORD_MID_TOKENS.has(type)) return 'kw-mid';
   return closedByEnd && parent.firstChild?.id === node.id && !parent.type.endsWith('_modifier') ? 'kw-open' : type;
+}
+
+/** Whether `node` is, or is a part (`then`, `else`, `elsif`, `when`) of, a construct that `end` closes. */
+function isEndedByKeyword(node: Node | null): boolean {
+  for (let n = node; n; n = n.parent) {
+    if (n.lastChild?.type === 'end') return true;
+    if (!['if', 'unless', 'elsif', 'when', 'case', 'else', 'then', 'do'].includes(n.type)) return false;
+  }
+  return false;
 }
 
 const SPACED_OPERATORS = new Set(['=', '==', '===', '!=', '!==', '+=', '-=', '*=', '/=', '=>', '&&', '||', '<=', '>=', ':=', '->']);
@@ -300,10 +312,20 @@ function bracelessBodyLevel(tree: Tree, leaf: Leaf): number {
   while (top?.parent && top.parent.startPosition.row === leaf.row) top = top.parent;
   const parent = top?.parent;
   if (!top || !parent) return 0;
-  let level = top.isNamed && !BLOCK_KINDS.has(top.type) && CONTROL_STATEMENT.test(parent.type) && parent.startPosition.row < leaf.row ? 1 : 0;
+  // Ruby's `while … do … end` nodes carry these names too, but their `end` (a keyword) opened the level already.
+  const braceless = CONTROL_STATEMENT.test(parent.type) && !isEndedByKeyword(parent);
+  let level = top.isNamed && !BLOCK_KINDS.has(top.type) && braceless && parent.startPosition.row < leaf.row ? 1 : 0;
   // Every line of a case's body, however deep in its brackets, is a level in from the label.
   for (let n: Node | null = parent; n; n = n.parent) if (CASE_WITH_BODY.test(n.type) && n.startPosition.row < leaf.row) level++;
   return level;
+}
+
+/** Whether a token of the same kind on the row above or below starts in the same column as `leaf` (`=` under `=`). */
+function alignedWithNeighbour(byRow: Map<number, Leaf[]>, window: TextWindow, leaf: Leaf): boolean {
+  const column = leaf.start - (window.lineStarts[leaf.row] ?? 0);
+  return [leaf.row - 1, leaf.row + 1].some((row) =>
+    byRow.get(row)?.some((other) => other.type === leaf.type && other.start - (window.lineStarts[row] ?? 0) === column),
+  );
 }
 
 /** Languages where indentation is syntax: changing it changes the program, so it is never "style". */
@@ -339,7 +361,8 @@ export function formatIrregularity(tree: Tree, window: TextWindow, region: Span,
       const b = rowLeaves[i];
       if (b.row !== a.row || isCommentKind(b.type)) continue;
       const gap = b.start - a.end;
-      if (gap >= 2 || (a.type === ',' && gap === 0)) spacingOdd = true;
+      // A wide gap that lines a token up with one on the line above or below is alignment, a style.
+      if ((gap >= 2 && !alignedWithNeighbour(byRow, window, b)) || (a.type === ',' && gap === 0)) spacingOdd = true;
       if (SPACED_OPERATORS.has(b.type) && i + 1 < rowLeaves.length && rowLeaves[i + 1].row === b.row) {
         const after = rowLeaves[i + 1].start - b.end;
         if ((gap === 0) !== (after === 0)) spacingOdd = true;
