@@ -356,11 +356,16 @@ export function formatIrregularity(tree: Tree, window: TextWindow, region: Span,
     const lineTextUpToLeaf = window.text.slice(lineStart, first.start);
     if (lineTextUpToLeaf.trim()) continue;
     let spacingOdd = false;
+    // The space just inside each open bracket: `( a )` is a style, `(self )` is not.
+    const insideOpen: number[] = [];
     for (let i = 1; i < rowLeaves.length; i++) {
       const a = rowLeaves[i - 1];
       const b = rowLeaves[i];
       if (b.row !== a.row || isCommentKind(b.type)) continue;
       const gap = b.start - a.end;
+      if (a.type === '(' || a.type === '[') insideOpen.push(gap);
+      if ((b.type === ')' || b.type === ']') && insideOpen.length && (insideOpen.pop() === 0) !== (gap === 0)) spacingOdd = true;
+      if ((b.type === ',' || b.type === ';') && gap > 0) spacingOdd = true;
       // A wide gap that lines a token up with one on the line above or below is alignment, a style.
       if ((gap >= 2 && !alignedWithNeighbour(byRow, window, b)) || (a.type === ',' && gap === 0)) spacingOdd = true;
       if (SPACED_OPERATORS.has(b.type) && i + 1 < rowLeaves.length && rowLeaves[i + 1].row === b.row) {
