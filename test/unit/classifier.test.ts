@@ -3,46 +3,10 @@ import * as path from 'node:path';
 import type { ClassifyMode } from '../../src/core/classify/classification';
 import { Classifier, diff } from '../../src/core/classify/classifier';
 import { TreeSitterLoader } from '../../src/core/classify/treeSitterLoader';
-import type { DiagnosticInfo, RequestContext, TextPosition } from '../../src/core/context/requestContext';
+import type { DiagnosticInfo, RequestContext } from '../../src/core/context/requestContext';
 import { silentLogger } from '../../src/core/log/logger';
+import { request } from '../support/classifyRequest';
 import { REPO_ROOT } from './repoRoot';
-
-/**
- * `source` marks the cursor with `|`, or a selection with `«` and `»` (the cursor at its end).
- */
-function request(languageId: string, source: string, diagnostics: DiagnosticInfo[] = []): RequestContext {
-  const pos = (offset: number, text: string): TextPosition => {
-    const before = text.slice(0, offset);
-    return { line: before.split('\n').length - 1, character: offset - (before.lastIndexOf('\n') + 1) };
-  };
-  let text = source;
-  let start: TextPosition;
-  let end: TextPosition;
-  if (source.includes('«')) {
-    const a = source.indexOf('«');
-    text = source.replace('«', '');
-    const b = text.indexOf('»');
-    text = text.replace('»', '');
-    start = pos(a, text);
-    end = pos(b, text);
-  } else {
-    const at = source.indexOf('|');
-    assert.ok(at >= 0, 'the source marks the cursor');
-    text = source.slice(0, at) + source.slice(at + 1);
-    start = end = pos(at, text);
-  }
-  return {
-    requestId: 't',
-    languageId,
-    path: `test.${languageId}.${Math.random()}`,
-    text,
-    textStartLine: 0,
-    headerText: text.split('\n', 30).join('\n'),
-    selection: { start, end, active: end },
-    diagnostics,
-    workspaceTrusted: true,
-  };
-}
 
 describe('classifier (tree-sitter, real grammars)', () => {
   const loader = new TreeSitterLoader(path.join(REPO_ROOT, 'dist', 'wasm'), silentLogger);

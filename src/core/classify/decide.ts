@@ -20,8 +20,9 @@ function describeErrors(f: Features): string {
 /** The automatic action: which command the context asks for. */
 function decideCommand(f: Features, hasSelection: boolean): Decision {
   if (f.binary) return { task: 'explain', confidence: 0.2, why: 'binary content; nothing to infer' };
-  // Before errors: an unfinished signature is an error to the parser, not to the user.
-  if (!hasSelection && f.unfinished) return { task: 'generate', confidence: 0.85, why: f.unfinished };
+  // Before diagnostics: a body still to write is an error to a type checker ("must return a
+  // value"), not to the user. A syntax error the missing body does not explain still comes first.
+  if (!hasSelection && f.unfinished && f.syntaxErrors === 0) return { task: 'generate', confidence: 0.85, why: f.unfinished };
   if (f.syntaxErrors > 0 || f.diagnosticErrors > 0) {
     return { task: 'debug', confidence: f.syntaxErrors > 0 ? 0.9 : 0.85, why: `${describeErrors(f)} in range` };
   }
