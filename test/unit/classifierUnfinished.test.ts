@@ -59,6 +59,11 @@ describe('classifier: placeholders and bare signatures', () => {
       it(`${language}: ${why.source}`, () => expectBody(language, source, why));
     }
 
+    it('a syntax error in the function itself is still a bug to fix', async () => {
+      const result = await classify('typescript', `function area(r: number, {\n  // TODO${AT}\n}\n\nconst y = 2;\n`, 'auto');
+      assert.equal(result.task, 'debug', result.reason);
+    });
+
     it("a type checker's complaint about the missing body does not make it a bug to fix", async () => {
       const source = `function area(r: number): number {\n  // TODO${AT}\n}\n`;
       const mustReturn = {
@@ -119,10 +124,8 @@ describe('classifier: placeholders and bare signatures', () => {
     it('below a signature, on a blank line, also asks for the body', () =>
       expectBody('go', `package shapes\n\nfunc Area(r float64) float64 {\n\t${AT}\n\nfunc Name() string {\n\treturn "s"\n}\n`, /a signature with no body yet/));
 
-    it('an error the missing body does not explain is still a bug to fix', async () => {
-      const result = await classify('typescript', `const x = (1 + ;\n\nexport function area(r: number): number {${AT}\n`, 'auto');
-      assert.equal(result.task, 'debug', result.reason);
-    });
+    it('a syntax error elsewhere does not hide it: the request is about the function being written', () =>
+      expectBody('typescript', `const x = (1 + ;\n\nexport function area(r: number): number {${AT}\n`, /a signature with no body yet/));
 
     it('a signature with its body written below is not bare', async () => {
       const result = await classify('typescript', `function area(r: number): number {${AT}\n  return Math.PI * r * r;\n}\n`, 'auto');

@@ -578,10 +578,11 @@ export class Classifier {
       errors = errors.filter((e) => e.end < headerStart || e.start > nextLine);
     }
     const unfinished = hasSelection || analysis.inString ? undefined : this.unfinishedAt(ctx, window, tree, cursor, common, analysis.inComment);
-    if (unfinished?.signatureStart !== undefined) {
-      // What the parser makes of a body not yet written is not the user's error.
-      const from = unfinished.signatureStart;
-      errors = errors.filter((e) => e.end < from);
+    if (unfinished) {
+      // The request is about the function being written: errors elsewhere are not what it asks
+      // to fix, and what the parser makes of a body not yet written is not the user's error.
+      const { start, end } = unfinished.unit;
+      errors = unfinished.signatureStart !== undefined ? [] : errors.filter((e) => e.end > start && e.start < end);
     }
     const regionFirstLine = window.startLine + rowOf(region.start);
     const regionLastLine = window.startLine + rowOf(region.end);
@@ -631,8 +632,8 @@ export class Classifier {
 
   /**
    * Whether the cursor is where a body is still to be written: in a body that holds only a
-   * placeholder, or at (or just below) a signature with no body after it. For a signature, also
-   * where it starts, so that the errors its missing body causes are not counted.
+   * placeholder, or at (or just below) a signature with no body after it; and the span of that
+   * function, whose errors alone count (for a signature, none: they are its missing body's).
    */
   private unfinishedAt(
     ctx: RequestContext,
@@ -641,7 +642,7 @@ export class Classifier {
     cursor: number,
     common: { cursorLocal: number; cursorLineBlank: boolean; textAfterCursor: boolean },
     inComment: boolean,
-  ): { why: string; signatureStart?: number } | undefined {
+  ): { why: string; unit: Span; signatureStart?: number } | undefined {
     if (common.textAfterCursor) return undefined;
     const text = window.text;
     let probe = cursor - 1;
@@ -649,7 +650,7 @@ export class Classifier {
     if (probe < 0 || /\s/.test(text[probe])) return undefined;
     const cursorColumn = cursor - (window.lineStarts[common.cursorLocal] ?? 0);
     const placeholder = placeholderBodyAt(tree, probe, cursor, cursorColumn, common.cursorLineBlank);
-    if (placeholder) return { why: placeholder };
+    if (placeholder) return { why: placeholder.why, unit: placeholder };
     // The signature: the cursor's line when the cursor ends it, else the line just above a blank one.
     let sigRow = rowAt(window, probe);
     // A comment of its own is being written; one after a signature (`def to_s # :nodoc:`) is done.
@@ -679,7 +680,8 @@ export class Classifier {
       if (isSignature) sigRow -= extra;
     }
     if (!isSignature) return undefined;
-    return { why: 'a signature with no body yet', signatureStart: window.lineStarts[sigRow] ?? 0 };
+    const signatureStart = window.lineStarts[sigRow] ?? 0;
+    return { why: 'a signature with no body yet', unit: { start: signatureStart, end: text.length }, signatureStart };
   }
 
   private textFeatures(

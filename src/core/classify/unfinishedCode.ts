@@ -75,14 +75,23 @@ function cursorInBody(fn: Node, body: Node | undefined, cursor: number, cursorCo
 
 /**
  * When the cursor is in the body of a function that holds only a placeholder, says what the body
- * holds ("body is only a TODO comment"); otherwise undefined. `probe` is the last non-blank
+ * holds ("body is only a TODO comment") and where the function is; otherwise undefined. `probe` is the last non-blank
  * character before the cursor, so that the cursor at the end of the placeholder line and on a
  * blank line below it find the same function.
  */
-export function placeholderBodyAt(tree: Tree, probe: number, cursor: number, cursorColumn: number, cursorLineBlank: boolean): string | undefined {
+export function placeholderBodyAt(
+  tree: Tree,
+  probe: number,
+  cursor: number,
+  cursorColumn: number,
+  cursorLineBlank: boolean,
+): { why: string; start: number; end: number } | undefined {
   const atProbe = tree.rootNode.namedDescendantForIndex(probe);
   const orphan = atProbe && isCommentKind(atProbe.type) ? commentsUnderEmptyDef(atProbe) : undefined;
-  if (orphan) return describe([], orphan);
+  if (orphan) {
+    const why = describe([], orphan.comments);
+    return why ? { why, start: orphan.def.startIndex, end: orphan.comments[orphan.comments.length - 1].endIndex } : undefined;
+  }
   let fn: Node | null = atProbe;
   while (fn && !FUNCTION_KINDS.has(fn.type)) fn = fn.parent;
   if (!fn) return undefined;
@@ -110,7 +119,8 @@ export function placeholderBodyAt(tree: Tree, probe: number, cursor: number, cur
   }
   // `return null;` is code in its own right; with a TODO beside it, it is a stand-in.
   if (onlyTrivial && !todoComment) return undefined;
-  return describe(parts, comments);
+  const why = describe(parts, comments);
+  return why ? { why, start: fn.startIndex, end: fn.endIndex } : undefined;
 }
 
 /** The reason, from what the body holds; undefined when a body of only comments has no TODO in them. */
@@ -125,7 +135,7 @@ function describe(parts: string[], comments: Node[]): string | undefined {
  * Python reads `def f():` followed by only a comment as a function with an empty body and the
  * comment after it: the comments indented under such a def are its body.
  */
-function commentsUnderEmptyDef(comment: Node): Node[] | undefined {
+function commentsUnderEmptyDef(comment: Node): { def: Node; comments: Node[] } | undefined {
   const comments = [comment];
   let prev = comment.previousNamedSibling;
   while (prev && isCommentKind(prev.type)) {
@@ -135,7 +145,7 @@ function commentsUnderEmptyDef(comment: Node): Node[] | undefined {
   if (prev?.type === 'decorated_definition') prev = prev.childForFieldName('definition');
   if (prev?.type !== 'function_definition' || (prev.childForFieldName('body')?.namedChildCount ?? 0) > 0) return undefined;
   const column = prev.startPosition.column;
-  return comments.every((c) => c.startPosition.column > column) ? comments : undefined;
+  return comments.every((c) => c.startPosition.column > column) ? { def: prev, comments } : undefined;
 }
 
 /** Where a line stands: among a class's members, in a function's body, or at the top level. */
