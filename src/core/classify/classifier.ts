@@ -669,10 +669,14 @@ export class Classifier {
     if (below < window.lineStarts.length && indentWidth(lineText(window, below)) > indentWidth(signature)) return undefined;
     const firstStart = window.lineStarts[sigRow] ?? 0;
     const context = lineContext(tree, firstStart + (signature.length - signature.trimStart().length));
+    // A line in a function that ends with `)` is a call being typed, not a signature without its
+    // brace; this keeps the parses below off the path of most keystrokes.
+    const opensBody = /[{:]\s*$/.test(signature.replace(/\s+(\/\/|#).*$/, '')) || ctx.languageId === 'ruby';
+    if (!opensBody && context === 'function') return undefined;
     const parse = (snippet: string) => this.parser.parseSnippet(ctx.languageId, snippet);
     let isSignature = opensFunctionBody(tree, probe) || parsesAsSignature(signature, ctx.languageId, context, parse);
     // A signature's first lines may hold no parenthesis: a template, a return type, a where clause.
-    for (let extra = 1; !isSignature && extra <= SIGNATURE_LINES_ABOVE && sigRow - extra >= 0; extra++) {
+    for (let extra = 1; opensBody && !isSignature && extra <= SIGNATURE_LINES_ABOVE && sigRow - extra >= 0; extra++) {
       const above = lineText(window, sigRow - extra);
       if (isBlank(above) || indentWidth(above) > indentWidth(signature.split('\n')[0]) + 8) break;
       signature = `${above}\n${signature}`;
