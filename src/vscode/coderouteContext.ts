@@ -36,6 +36,7 @@ import { SpendPanel } from './views/spendPanel';
 import { OPEN_LOG, showUserError } from './ui/userErrors';
 import { InlineCompletions } from './complete/inlineCompletions';
 import { registerChatModels, type CodeRouteChatModels } from './chat/chatModelProvider';
+import { detectModels, type DetectResult } from './discovery/detectModels';
 
 /**
  * Everything the extension holds while active, built once in `activate` and disposed as one.
@@ -80,11 +81,14 @@ export class CodeRouteContext implements vscode.Disposable {
   private last: LastAction | undefined;
   /** Model calls in progress, each cancellable (CodeRoute: Cancel Running Requests). */
   readonly running = new Set<vscode.CancellationTokenSource>();
+  /** The user's global state: answers given once (the first-run model offer). */
+  readonly globalState: vscode.Memento;
 
   constructor(
     extension: vscode.ExtensionContext,
     readonly log: vscode.LogOutputChannel,
   ) {
+    this.globalState = extension.globalState;
     this.settings = this.own(new SettingsReader(log));
     this.apiKeys = new ApiKeyStore(extension.secrets);
     // Grammars load from the extension's own folder, only when a language is first parsed.
@@ -153,6 +157,13 @@ export class CodeRouteContext implements vscode.Disposable {
     this.chatModels = chatModels && this.own(chatModels);
     if (chatModels) log.info(`chat: CodeRoute's models are offered to the chat model picker (registered in ${(performance.now() - registering).toFixed(1)} ms)`);
     this.command('coderoute.chatState', () => ({ available: !!this.chatModels, last: this.chatModels?.last }));
+    this.command('coderoute.detectModels', () => detectModels(this, 'command'));
+    // Off the critical path: after activation returns, and never in its way if it fails.
+    const firstRun = new Promise<DetectResult | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(detectModels(this, 'start').catch((error: unknown) => (log.warn(`discovery failed: ${error instanceof Error ? error.message : String(error)}`), undefined))), 0);
+      this.own({ dispose: () => (clearTimeout(timer), resolve(undefined)) });
+    });
+    this.command('coderoute.discoveryState', () => firstRun.then((start) => ({ start })));
   }
 
   /** The last action of this window, for Retry with a Stronger Model. */

@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { anthropicWire, isMessagesPath } from './anthropicWire';
 import { completionsWire, isCompletionsPath } from './completionsWire';
+import { isModelListPath, writeModelList, type MockModel } from './modelListWire';
 import {
   argumentPieces,
   argumentText,
@@ -173,6 +174,10 @@ export class MockLlmServer {
   readonly requests: RecordedRequest[] = [];
   /** Agent round trips (see the top of this file): the calls a default reply makes when tools are offered. */
   toolCallsWhenOffered: ToolCallsWhenOffered | undefined;
+  /** What `GET /api/tags` (as Ollama) and `GET /v1/models` list. */
+  models: MockModel[] = [{ name: 'qwen2.5-coder:7b', family: 'qwen2', parameterSize: '7.6B' }];
+  /** Behaviours for the next model-list GETs (a failure, a redirect, HTML…), one each, before the list. */
+  readonly listQueue: Behaviour[] = [];
   private readonly queue: Behaviour[] = [];
   private readonly sockets = new Set<Socket>();
   private waiters: { count: number; resolve: () => void }[] = [];
@@ -216,6 +221,7 @@ export class MockLlmServer {
 
   reset(): void {
     this.queue.length = 0;
+    this.listQueue.length = 0;
     this.requests.length = 0;
     this.toolCallsWhenOffered = undefined;
   }
@@ -269,6 +275,10 @@ export class MockLlmServer {
     this.requests.push(record);
     this.waiters = this.waiters.filter((w) => (this.requests.length >= w.count ? (w.resolve(), false) : true));
 
+    if (isModelListPath(req.method, req.url)) {
+      const fault = this.listQueue.shift();
+      return fault ? this.respond(fault, {}, res) : writeModelList(this.models, req.url, res);
+    }
     const wire: Wire | undefined = isCompletionsPath(req.url) ? completionsWire : isMessagesPath(req.url) ? anthropicWire : undefined;
     if (req.method !== 'POST' || !(wire || /\/chat\/completions$/.test((req.url ?? '').split('?')[0]))) {
       return this.error(res, 404, `Unknown endpoint ${req.method} ${req.url}`);

@@ -118,8 +118,10 @@ describe('repository policy: merge (tighten-only)', () => {
     const policy = merge(userSettings(), { tasks: { explain: 'cheap', generate: 'local' } });
     assert.deepEqual(policy.taskTiers, { explain: 'cheap', generate: 'local' });
     assert.ok(policy.notes.some((n) => n === 'The repository policy pins explain to cheap models.'), policy.notes.join('\n'));
-    // The default models have no `local` tag.
-    const orphan = merge(defaultSettings(), { tasks: { debug: 'local' } });
+    // None of these models has a `local` tag.
+    const cloudOnly = userSettings();
+    cloudOnly.models = cloudOnly.models.filter((m) => !m.tags.includes('local'));
+    const orphan = merge(cloudOnly, { tasks: { debug: 'local' } });
     assert.ok(orphan.notes.some((n) => /pins debug to local models, but none of your models is tagged local/.test(n)), orphan.notes.join('\n'));
   });
 

@@ -18,7 +18,11 @@ function steppingClock() {
   return () => (t += 100);
 }
 
-const decision = routeByTask('req-1', 'explain', defaultSettings());
+const decision = routeByTask('req-1', 'explain', {
+  ...defaultSettings(),
+  providers: [{ id: 'openai', kind: 'openai', baseUrl: 'https://api.openai.com/v1', auth: 'apiKey' }],
+  models: [{ id: 'gpt-4.1-mini', provider: 'openai', name: 'gpt-4.1-mini', tags: ['cheap'], balance: 'round-robin', capabilities: ['chat', 'tools'] }],
+});
 const messages = [{ role: 'user' as const, content: 'SECRET_CODE_MARKER' }];
 
 describe('runChatAttempt', () => {

@@ -8,18 +8,20 @@ function parse(values: Partial<Record<SettingKey, unknown>>) {
 describe('settings schema', () => {
   it('gives every setting a default when nothing is set', () => {
     const settings = defaultSettings();
-    assert.equal(settings.providers[0].id, 'openai');
+    // No provider a user did not choose: nothing is sent anywhere until they do (issue 16).
+    assert.deepEqual(settings.providers, []);
+    assert.deepEqual(settings.models, []);
+    assert.deepEqual(settings.discovery, { ollama: true, ollamaPort: 11434 });
     assert.deepEqual(settings.tasks.explain, ['cheap'], 'explain goes to the cheap tier');
     assert.deepEqual(settings.tasks.generate, ['code'], 'generate goes to code models');
     assert.equal(settings.request.timeoutSeconds, 120);
     assert.equal(settings.routing.mode, 'hybrid');
     assert.deepEqual(settings.budget, { dailyUsd: 0, monthlyUsd: 0, perTaskDailyUsd: {}, warnAt: [50, 75, 90], onLimit: { daily: 'step-down', monthly: 'stop', perTask: 'step-down' }, unknownPrice: 'highest-known' });
-    for (const tier of ['cheap', 'code']) assert.ok(settings.models.some((m) => m.tags.includes(tier as 'cheap')), `a default model is tagged ${tier}`);
   });
 
   it('hands out independent copies of default lists', () => {
     defaultSettings().providers.push({ id: 'x', kind: 'openai', baseUrl: 'http://127.0.0.1:1/v1', auth: 'none' });
-    assert.equal(defaultSettings().providers.length, 1);
+    assert.equal(defaultSettings().providers.length, 0);
   });
 
   it('keeps the valid providers and reports the broken one', () => {

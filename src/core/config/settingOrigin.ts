@@ -80,3 +80,8 @@ export function missingKeyMessage(m: MissingKey): string {
   }
   return `${m.action} was routed to ${m.modelId} (${chosenBy}) on your provider ${m.providerId}, which has no API key set.`;
 }
+
+/** The first action with no model in coderoute.models: nothing was sent, and how to get a model. */
+export function noModelMessage(action: string): string {
+  return `${action} needs a model, and none is set up yet: nothing was sent. Add a provider (OpenAI, Anthropic, a local server such as Ollama, …), or detect the models VS Code and a local Ollama offer.`;
+}

@@ -137,6 +137,8 @@ export const modelSchema = z
     fimTemplate: z.enum(FIM_TEMPLATES).optional(),
     /** Tokens the model reads at most (prompt and answer); unknown when absent. */
     contextWindow: z.number().int().min(256).max(10_000_000).optional(),
+    /** Why these tiers: written by CodeRoute when it suggested them (Detect Models, Add Provider); Why This Model? quotes it. */
+    tierNote: z.string().max(400).optional(),
     /** Dollars per million tokens, overriding the pricing library. */
     price: z
       .object({ inputPerMTok: z.number().min(0).max(10_000), outputPerMTok: z.number().min(0).max(10_000) })
@@ -148,13 +150,13 @@ export const modelSchema = z
 export type ModelConfig = z.output<typeof modelSchema>;
 export type DeploymentConfig = z.output<typeof deploymentSchema>;
 
-const defaultProviders: ProviderConfig[] = [
-  { id: 'openai', kind: 'openai', baseUrl: 'https://api.openai.com/v1', auth: 'apiKey' },
-];
-const defaultModels: ModelConfig[] = [
-  { id: 'gpt-4.1-mini', provider: 'openai', name: 'gpt-4.1-mini', tags: ['cheap'], balance: 'round-robin', capabilities: ['chat', 'tools', 'images'], contextWindow: 1_047_576 },
-  { id: 'gpt-4.1', provider: 'openai', name: 'gpt-4.1', tags: ['code', 'strong'], balance: 'round-robin', capabilities: ['chat', 'tools', 'images'], contextWindow: 1_047_576 },
-];
+/**
+ * No provider and no model by default: CodeRoute sends nothing anywhere until the user chooses
+ * (by accepting the models it found, CodeRoute: Add Provider, or by hand). A default naming a paid
+ * service would send a new user's first request there, and stop at a key they never meant to get.
+ */
+const defaultProviders: ProviderConfig[] = [];
+const defaultModels: ModelConfig[] = [];
 /** Tiers by default: format, explain and completions to cheap models; generate and debug to code models. */
 const defaultTaskModels: Record<Task, string> = {
   format: 'cheap',
@@ -220,6 +222,8 @@ export const SETTING_SCHEMAS = {
   'completions.maxOutputTokens': z.number().int().min(16).max(4096).default(256),
   'completions.debounceMs': z.number().int().min(0).max(2000).default(75),
   'chat.showRoutingNote': z.boolean().default(false),
+  'discovery.ollama': z.boolean().default(true),
+  'discovery.ollamaPort': z.number().int().min(1).max(65535).default(11434),
 } as const;
 
 export type SettingKey = keyof typeof SETTING_SCHEMAS;
@@ -233,7 +237,7 @@ export const SETTING_KEYS = Object.keys(SETTING_SCHEMAS) as SettingKey[];
  * could otherwise pour its signals into every other workspace's state. So is where spend is
  * exported: a workspace could otherwise send your usage (and the collector token) to its own host.
  */
-export const APPLICATION_SCOPED_SETTINGS: readonly SettingKey[] = ['providers', 'models', 'budget.dailyUsd', 'budget.monthlyUsd', 'budget.perTaskDailyUsd', 'budget.warnAt', 'budget.onLimit', 'budget.unknownPrice', 'privacy.localOnly', 'privacy.noAi', 'learning.shareAcrossWorkspaces', 'telemetry.otlpEndpoint'];
+export const APPLICATION_SCOPED_SETTINGS: readonly SettingKey[] = ['providers', 'models', 'budget.dailyUsd', 'budget.monthlyUsd', 'budget.perTaskDailyUsd', 'budget.warnAt', 'budget.onLimit', 'budget.unknownPrice', 'privacy.localOnly', 'privacy.noAi', 'learning.shareAcrossWorkspaces', 'telemetry.otlpEndpoint', 'discovery.ollama', 'discovery.ollamaPort'];
 
 export interface Settings {
   providers: ProviderConfig[];
@@ -284,6 +288,12 @@ export interface Settings {
     maxOutputTokens: number;
     /** The shortest wait after a keystroke before asking; slower typing waits longer (about 1.5 intervals, up to 400 ms or this). */
     debounceMs: number;
+  };
+  discovery: {
+    /** Ask the Ollama on this machine (127.0.0.1 only) which models it has, at start and on Detect Models. */
+    ollama: boolean;
+    /** The loopback port that Ollama listens on (OLLAMA_HOST's port; 11434 by default). */
+    ollamaPort: number;
   };
   chat: {
     /** End each answer of CodeRoute's chat models with a line naming the model and why it was chosen. */
@@ -426,6 +436,10 @@ export function parseSettings(read: (key: SettingKey) => unknown): ParsedSetting
         languages: parseScalar('completions.languages', read('completions.languages'), issues),
         maxOutputTokens: parseScalar('completions.maxOutputTokens', read('completions.maxOutputTokens'), issues),
         debounceMs: parseScalar('completions.debounceMs', read('completions.debounceMs'), issues),
+      },
+      discovery: {
+        ollama: parseScalar('discovery.ollama', read('discovery.ollama'), issues),
+        ollamaPort: parseScalar('discovery.ollamaPort', read('discovery.ollamaPort'), issues),
       },
       chat: {
         showRoutingNote: parseScalar('chat.showRoutingNote', read('chat.showRoutingNote'), issues),

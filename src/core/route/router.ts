@@ -331,7 +331,8 @@ export function route(input: RouteInput): RouteDecision {
       : `${origin}${escalation}`;
   const priceNote = chosen.cost === undefined ? ' — no known price for this model: set its price in coderoute.models' : '';
   const stepNote = steppedDown ? ` Stepped down: every model for ${input.task} would go past the remaining ${steppedDown} budget, whose limit says step down.` : '';
-  const reason = `${describeRequest(input, kind)} → ${chosen.routed.model.id}: ${how}, est. ${formatUsd(chosen.cost)}${priceNote}.${stepNote}`;
+  const tierNote = chosen.routed.model.tierNote ? ` Its tiers (${chosen.routed.model.tags.join(', ')}) were ${chosen.routed.model.tierNote}.` : '';
+  const reason = `${describeRequest(input, kind)} → ${chosen.routed.model.id}: ${how}, est. ${formatUsd(chosen.cost)}${priceNote}.${stepNote}${tierNote}`;
   const candidates: RouteCandidate[] = [
     ...scored.map((s) => ({
       modelId: s.routed.model.id,

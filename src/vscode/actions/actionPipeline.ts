@@ -13,7 +13,7 @@ import { toAbortSignal } from '../cancellation';
 import type { CodeRouteContext } from '../coderouteContext';
 import { chatProviderFor } from '../providers/chatProviderFor';
 import { reserveBudget } from '../spend/budgetGate';
-import { missingKeyError, settingError } from '../ui/setupErrors';
+import { missingKeyError, noModelError, settingError } from '../ui/setupErrors';
 import { OPEN_LOG, showUserError, type ErrorAction } from '../ui/userErrors';
 
 /** What an action reports to its caller (keybindings ignore it; tests and other commands read it). */
@@ -22,7 +22,7 @@ export interface ActionResult {
   task?: Task;
   requestId?: string;
   modelId?: string;
-  errorKind?: ProviderErrorKind | 'config' | 'missing-key' | 'internal';
+  errorKind?: ProviderErrorKind | 'config' | 'missing-key' | 'no-model' | 'internal';
   documentUri?: string;
   /** The classifier's difficulty for the request, 0..1. */
   difficulty?: number;
@@ -138,6 +138,11 @@ export async function routeAction(ctx: CodeRouteContext, r: RouteRequest): Promi
       // is worth what an escalation after a rejection would bring.
       attemptsLeft: learning.enabled ? Math.max(1, ACTION_ATTEMPTS - (rejected?.length ?? 0)) : 1,
     });
+  if (ctx.settings.current.settings.models.length === 0) {
+    ctx.log.info(`${task}: no model is configured id=${requestId}`);
+    const { message, actions } = noModelError(task);
+    return { result: shownError({ status: 'error', task, requestId, errorKind: 'no-model' }, message, actions) };
+  }
   let decision: RouteDecision;
   try {
     decision = routeWith(r.rejected);

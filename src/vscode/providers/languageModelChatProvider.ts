@@ -30,7 +30,7 @@ const JUSTIFICATION = 'CodeRoute sends the code you ask about to the model you c
  * The vendor of CodeRoute's own chat models (those it offers in the chat model picker). Routing
  * to one of them would send the request back into CodeRoute, which would route it again.
  */
-const OWN_VENDOR = 'coderoute';
+export const OWN_VENDOR = 'coderoute';
 
 /**
  * VS Code's Language Model API (`vscode.lm`): the models other extensions offer, such as GitHub

@@ -3,6 +3,7 @@ import { missingKeyMessage, settingErrorMessage, settingKeyOf } from '../../core
 import type { RouteDecision } from '../../core/route/routeDecision';
 import { settingScope, workspaceSettingsFile } from '../settings/settingOrigin';
 import { OPEN_LOG, OPEN_WALKTHROUGH, openScopeAction, type ErrorAction } from './userErrors';
+import { noModelMessage } from '../../core/config/settingOrigin';
 
 /** What a request is called in a message. */
 export const ACTION_NAMES: Record<Task, string> = {
@@ -49,4 +50,12 @@ export function missingKeyError(task: Task, decision: RouteDecision): { message:
   const setKey: ErrorAction = { label: 'Set API Key', providerId: provider.id };
   const providerIsDefault = providerScope === 'default';
   return { message, actions: [setKey, providerIsDefault ? OPEN_WALKTHROUGH : { label: 'Open Settings', query: 'coderoute.providers' }], providerIsDefault };
+}
+
+/**
+ * No model configured at all (a new user with neither VS Code's models nor a local Ollama, or who
+ * has not answered the offer yet): what to do instead of a bare error.
+ */
+export function noModelError(task: Task): { message: string; actions: ErrorAction[] } {
+  return { message: noModelMessage(ACTION_NAMES[task]), actions: [{ label: 'Add Provider' }, { label: 'Detect Models' }] };
 }

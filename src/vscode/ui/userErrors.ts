@@ -6,6 +6,8 @@ export type ErrorAction =
   | { label: 'Set API Key'; providerId: string }
   | { label: 'Open Log' }
   | { label: 'Open Walkthrough' }
+  | { label: 'Add Provider' }
+  | { label: 'Detect Models' }
   | { label: 'Open Workspace Settings' }
   | { label: 'Open Folder Settings' }
   | { label: 'Open User Settings' };
@@ -38,6 +40,10 @@ function run(action: ErrorAction): Thenable<unknown> {
       return vscode.commands.executeCommand('coderoute.setApiKey', action.providerId);
     case 'Open Log':
       return vscode.commands.executeCommand('coderoute.showLog');
+    case 'Add Provider':
+      return vscode.commands.executeCommand('coderoute.addProvider');
+    case 'Detect Models':
+      return vscode.commands.executeCommand('coderoute.detectModels');
     case 'Open Walkthrough':
       return vscode.commands.executeCommand('workbench.action.openWalkthrough', WALKTHROUGH_ID, false);
     case 'Open Workspace Settings':

@@ -57,15 +57,15 @@ describe('First contact: messages that say where a value came from and what to d
     assert.equal(result.actions?.[0], 'Open User Settings');
   });
 
-  it('no provider chosen: the missing key names the routed model and the defaults, not a provider, and offers the key and the walkthrough', async () => {
+  it('nothing configured and no model found: the first action sends nothing and offers Add Provider instead of a bare error (issue 16)', async () => {
     for (const key of KEYS) await settings.set(key, undefined);
-    await vscode.commands.executeCommand('coderoute.clearApiKey', 'openai');
+    server.reset();
     const result: ExplainCommandResult = await explainGreeterLine();
     assert.equal(result.status, 'error', JSON.stringify(result));
-    assert.equal(result.errorKind, 'missing-key');
-    assert.doesNotMatch(result.message ?? '', /openai/i);
-    assert.match(result.message ?? '', /^Explain was routed to gpt-4\.1-mini \(CodeRoute's default for coderoute\.tasks\.explain\), a model of CodeRoute's default provider, which needs an API key\./);
-    assert.deepEqual(result.actions, ['Set API Key', 'Open Walkthrough']);
+    assert.equal(result.errorKind, 'no-model');
+    assert.match(result.message ?? '', /^Explain needs a model, and none is set up yet: nothing was sent\. Add a provider/);
+    assert.deepEqual(result.actions, ['Add Provider', 'Detect Models']);
+    assert.equal(server.requests.length, 0);
   });
 
   it('a provider the user chose without a key: the message names it and where the model was chosen', async () => {
