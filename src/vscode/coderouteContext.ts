@@ -37,6 +37,8 @@ import { OPEN_LOG, showUserError } from './ui/userErrors';
 import { InlineCompletions } from './complete/inlineCompletions';
 import { registerChatModels, type CodeRouteChatModels } from './chat/chatModelProvider';
 import { detectModels, type DetectResult } from './discovery/detectModels';
+import { addProvider } from './commands/addProvider';
+import { manageModels } from './commands/manageModels';
 
 /**
  * Everything the extension holds while active, built once in `activate` and disposed as one.
@@ -158,6 +160,8 @@ export class CodeRouteContext implements vscode.Disposable {
     if (chatModels) log.info(`chat: CodeRoute's models are offered to the chat model picker (registered in ${(performance.now() - registering).toFixed(1)} ms)`);
     this.command('coderoute.chatState', () => ({ available: !!this.chatModels, last: this.chatModels?.last }));
     this.command('coderoute.detectModels', () => detectModels(this, 'command'));
+    this.command('coderoute.addProvider', (args?: unknown) => addProvider(this, args));
+    this.command('coderoute.manageModels', (args?: unknown) => manageModels(this, args));
     // Off the critical path: after activation returns, and never in its way if it fails.
     const firstRun = new Promise<DetectResult | undefined>((resolve) => {
       const timer = setTimeout(() => resolve(detectModels(this, 'start').catch((error: unknown) => (log.warn(`discovery failed: ${error instanceof Error ? error.message : String(error)}`), undefined))), 0);

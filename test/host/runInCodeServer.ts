@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { launchChromium } from './browser';
+import { MockLlmServer } from '../mock/mockLlmServer';
 import { ensureHost, selectedHosts, startCodeServer, workbenchUrl, type InstalledHost } from './codeServer';
 import { REPO_ROOT, SUITES, prepareRunDir, reportResults, reportTotals, whyNotRunIn, type Suite, type SuiteTally } from './testResults';
 
@@ -14,13 +15,15 @@ const TIMEOUT_MS = Number(process.env.CODEROUTE_TEST_TIMEOUT_MS ?? 15 * 60_000);
 
 async function runSuite(host: InstalledHost, suite: Suite): Promise<SuiteTally | undefined> {
   const { runDir, workspace } = prepareRunDir(suite);
+  const ollama = suite.ollamaStandIn ? await MockLlmServer.start() : undefined;
   // Completions off unless a suite turns them on: ghost-text requests while other suites edit
   // documents would change their request counts.
   const server = await startCodeServer(host, {
     workspace,
     stateDir: path.join(runDir, 'state'),
     trustWorkspace: suite.trusted,
-    userSettings: { 'coderoute.completions.enabled': false },
+    // The Ollama probe only where a stand-in answers: what a suite finds must not depend on what runs on this machine.
+    userSettings: { 'coderoute.completions.enabled': false, 'coderoute.discovery.ollama': !!ollama, ...(ollama ? { 'coderoute.discovery.ollamaPort': ollama.port } : {}) },
   });
   let tally: SuiteTally | undefined;
   let exitCode: number | undefined;
@@ -47,6 +50,7 @@ async function runSuite(host: InstalledHost, suite: Suite): Promise<SuiteTally |
     return tally;
   } finally {
     await server.stop();
+    await ollama?.close();
     // CODEROUTE_KEEP_RUNS=1 keeps a green run's folder too (its VS Code logs, for figures such as activation time).
     if (tally && tally.failed === 0 && exitCode === 0 && !process.env.CODEROUTE_KEEP_RUNS) rmSync(runDir, { recursive: true, force: true });
     else console.log(`[integration] kept ${runDir} for inspection (VS Code logs under state/user-data/logs)`);

@@ -27,6 +27,11 @@ export interface Suite {
   trusted: boolean;
   /** Written to the workspace's .vscode/settings.json before VS Code starts. */
   workspaceSettings?: Record<string, unknown>;
+  /**
+   * A stand-in Ollama (the loopback mock serving /api/tags) runs from before VS Code starts, and
+   * coderoute.discovery.ollamaPort names its port in the user settings.
+   */
+  ollamaStandIn?: boolean;
   /** The suite needs an API newer than the minimum host has: it runs only from this VS Code on. */
   needs?: { vscode: string; why: string };
 }
@@ -35,6 +40,7 @@ const suiteIndex = (name: string) => path.join(REPO_ROOT, 'out', 'test', 'integr
 
 export const SUITES: Suite[] = [
   { name: 'trusted', testsIndex: suiteIndex('trusted'), trusted: true },
+  { name: 'firstRun', testsIndex: suiteIndex('firstRun'), trusted: true, ollamaStandIn: true },
   {
     name: 'restricted',
     testsIndex: suiteIndex('restricted'),

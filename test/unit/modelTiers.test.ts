@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { listOllamaModels, listProviderModels, type FetchLike } from '../../src/core/discovery/modelLists';
 import { coverDefaultTiers, parameterBillions, suggestTiers } from '../../src/core/discovery/modelTiers';
 import { candidatesFrom, mergeIntoSettings } from '../../src/core/discovery/settingsPlan';
+import { PROVIDER_PRESETS, baseUrlProblem, freeProviderId } from '../../src/core/discovery/providerPresets';
 
 const tiers = (name: string, extra: { local?: boolean; parameterSize?: string; family?: string; price?: { inputPerMTok: number; outputPerMTok: number } } = {}) =>
   suggestTiers({ name, local: extra.local ?? false, parameterSize: extra.parameterSize, family: extra.family, price: extra.price });
@@ -123,5 +124,23 @@ describe('model lists: Ollama on loopback, a provider test call, and what can go
     assert.deepEqual(await listOllamaModels(unreachable), { ok: false, problem: '127.0.0.1:11434 could not be reached (ECONNREFUSED).' });
     const silent: FetchLike = (_url, init) => new Promise((_resolve, reject) => init.signal.addEventListener('abort', () => reject(new Error('aborted'))));
     assert.deepEqual(await listOllamaModels(silent, 11434, 50), { ok: false, problem: '127.0.0.1:11434 did not answer within 0.1 s.' });
+  });
+});
+
+describe('Add Provider presets and base URLs', () => {
+  it('offers every kind the issue names, with a base URL wherever one is known', () => {
+    const labels = PROVIDER_PRESETS.map((p) => p.label);
+    for (const label of ['OpenAI', 'Anthropic', 'OpenRouter', 'Groq', 'Together', 'DeepSeek', 'Mistral', 'Ollama', 'LM Studio', 'vLLM', 'LiteLLM proxy', "VS Code's models"]) assert.ok(labels.includes(label), label);
+    for (const preset of PROVIDER_PRESETS) assert.equal(preset.baseUrl === undefined, preset.kind === 'vscode-lm', preset.label);
+  });
+
+  it('refuses a URL with a key in it, plain http beyond this machine or network, and non-http schemes', () => {
+    assert.equal(baseUrlProblem('https://api.example.com/v1'), undefined);
+    assert.equal(baseUrlProblem('http://127.0.0.1:11434/v1'), undefined);
+    assert.equal(baseUrlProblem('http://192.168.1.20:8000/v1'), undefined);
+    assert.match(baseUrlProblem('http://api.example.com/v1') ?? '', /https/);
+    assert.match(baseUrlProblem('https://user:sk-1@api.example.com/v1') ?? '', /secret storage/);
+    assert.match(baseUrlProblem('file:///etc/passwd') ?? '', /https:\/\/ or http:\/\//);
+    assert.equal(freeProviderId('openai', ['openai', 'openai-2']), 'openai-3');
   });
 });
