@@ -81,6 +81,7 @@ describe('classifier: placeholders and bare signatures', () => {
         ['python', `def name(self):\n    return self._stub${AT}\n\ndef other():\n    pass\n`],
         ['javascript', `function reset() {\n  return null;${AT}\n}\n`],
         ['go', `func (s *S) Close() error {\n\treturn s.f.Close()${AT}\n}\n`],
+        ['python', `def node():\n    """Get the address."""\n    # the only supported approach\n    return${AT}\n\n\nx = 1\n`],
       ]) {
         const result = await classify(language, source, 'inline');
         assert.equal(result.features.unfinished, undefined, `${language}: ${result.reason}`);

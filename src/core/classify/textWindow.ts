@@ -112,7 +112,7 @@ export function cutWindow(
   // to the next top-level line before the request, if there is one.
   for (let line = from; from !== snapped && line < localFirst; line++) {
     const head = text.slice(offsetOf(line), Math.min(endOf(line), offsetOf(line) + 40));
-    if (TOP_LEVEL.test(head) && !head.startsWith('}')) {
+    if ((TOP_LEVEL.test(head) && !head.startsWith('}')) || MEMBER_START.test(text.slice(offsetOf(line), Math.min(endOf(line), offsetOf(line) + 60)))) {
       from = line;
       break;
     }

@@ -106,7 +106,8 @@ export function placeholderBodyAt(
   if (contents.length === 0 || statements.length > 2) return undefined;
   const todoComment = comments.some((c) => TODO_WORDS.test(c.text));
   const parts: string[] = [];
-  let onlyTrivial = statements.length > 0;
+  let trivial = false;
+  let standIn = false;
   let stated = 0;
   for (const [i, statement] of statements.entries()) {
     const found = placeholderStatement(statement, i);
@@ -114,11 +115,13 @@ export function placeholderBodyAt(
     // Two statements make a placeholder as a docstring and one more, or a stand-in and a default
     // return (`echo "not implemented"` then `return 1`); never two statements of their own.
     if (!found.trivial && !isDocstring(statement, i) && ++stated > 1) return undefined;
-    onlyTrivial &&= found.trivial;
+    trivial ||= found.trivial;
+    standIn ||= !found.trivial && !isDocstring(statement, i);
     parts.push(found.what);
   }
-  // `return null;` is code in its own right; with a TODO beside it, it is a stand-in.
-  if (onlyTrivial && !todoComment) return undefined;
+  // `return null;` is code in its own right (a docstring above it changes nothing); with a TODO
+  // beside it, it is a stand-in.
+  if (trivial && !standIn && !todoComment) return undefined;
   const why = describe(parts, comments);
   return why ? { why, start: fn.startIndex, end: fn.endIndex } : undefined;
 }
