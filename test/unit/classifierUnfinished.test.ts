@@ -128,6 +128,11 @@ describe('classifier: placeholders and bare signatures', () => {
     it('a syntax error elsewhere does not hide it: the request is about the function being written', () =>
       expectBody('typescript', `const x = (1 + ;\n\nexport function area(r: number): number {${AT}\n`, /a signature with no body yet/));
 
+    it('an if that opens its block is not called a signature', async () => {
+      const result = await classify('javascript', `function run(x) {\n  if (x > 1) {${AT}\n}\n`, 'auto');
+      assert.doesNotMatch(result.reason, /signature/, result.reason);
+    });
+
     it('a signature with its body written below is not bare', async () => {
       const result = await classify('typescript', `function area(r: number): number {${AT}\n  return Math.PI * r * r;\n}\n`, 'auto');
       assert.equal(result.features.unfinished, undefined, result.reason);

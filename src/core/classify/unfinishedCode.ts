@@ -200,12 +200,16 @@ function closings(line: string, languageId: string, context: LineContext): strin
       return trimmed.endsWith('{') ? [`${trimmed}\n:\n}\n`] : [];
     default: {
       if (context === 'function' && !NESTED_FUNCTIONS.has(languageId)) return [];
+      // In a class, JavaScript would take `if (x) {}` for a method named "if".
+      if (/^(if|for|while|switch|catch|else|do|try|with|return|foreach|using|lock|fixed|unsafe)\b/.test(trimmed)) return [];
       const opens = trimmed.endsWith('{');
       const closed = opens ? `${trimmed}\n}` : `${trimmed} {\n}`;
       const candidates = [closed];
       // A method parses only in a class (or, in JavaScript, an object literal). Without its brace
       // `foo(a, b)` in a function is a call, so a method is tried there only when the line opens a body.
-      const methods = METHODS_ONLY_IN_CLASSES.has(languageId) || context === 'class' || (opens && context !== 'top');
+      // An inline window may have cut the class header off, so a JavaScript line that opens a
+      // body is tried as a method even where the tree puts it at the top level.
+      const methods = METHODS_ONLY_IN_CLASSES.has(languageId) || context === 'class' || (opens && (context !== 'top' || OBJECT_METHODS.has(languageId)));
       if (methods) candidates.push(`class C_ {\n${closed}\n}`);
       if (methods && OBJECT_METHODS.has(languageId)) candidates.push(`x = {\n${closed}\n}`);
       return languageId === 'php' ? candidates.map((c) => `<?php\n${c}\n`) : candidates;
