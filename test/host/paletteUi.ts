@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import type { MockLlmServer } from '../mock/mockLlmServer';
+import { runAddProviderUi } from './addProviderUi';
 import { runChatUi } from './chatUi';
 import { ensureHost, selectedHosts, type InstalledHost } from './codeServer';
 import { REPO_ROOT } from './testResults';
@@ -12,7 +13,7 @@ import { QUIET_WORKBENCH, STEP_MS, UPDATE_README, inWorkbench, runFromPalette, s
  * workbench UI of a real VS Code (code-server) in headless Chromium: open a file with Quick Open,
  * select lines, run the command from the command palette, and wait for the explanation beside
  * the code; then the spend item in the status bar and its tooltip. Both are saved as the README's
- * screenshots. Then, in each host that has the chat model provider API, CodeRoute's models in the
+ * screenshots. Then CodeRoute: Add Provider through its quick picks (addProviderUi.ts). Then, in each host that has the chat model provider API, CodeRoute's models in the
  * Chat view (chatUi.ts).
  */
 
@@ -139,6 +140,7 @@ async function main(): Promise<number> {
     const host = ensureHost(spec);
     console.log(`[ui] ${host.label}, CodeRoute from ${REPO_ROOT}`);
     tally[(await runPaletteUi(host)) ? 'passed' : 'failed']++;
+    tally[(await runAddProviderUi(host)) ? 'passed' : 'failed']++;
     tally[await runChatUi(host)]++;
   }
   console.log(`ui: ${tally.passed} passed, ${tally.failed} failed, ${tally.skipped} skipped`);
