@@ -36,7 +36,7 @@ import { SpendPanel } from './views/spendPanel';
 import { OPEN_LOG, showUserError } from './ui/userErrors';
 import { InlineCompletions } from './complete/inlineCompletions';
 import { registerChatModels, type CodeRouteChatModels } from './chat/chatModelProvider';
-import { detectModels, type DetectResult } from './discovery/detectModels';
+import { detectModels, startDiscovery } from './discovery/detectModels';
 import { addProvider } from './commands/addProvider';
 import { manageModels } from './commands/manageModels';
 
@@ -162,11 +162,7 @@ export class CodeRouteContext implements vscode.Disposable {
     this.command('coderoute.detectModels', () => detectModels(this, 'command'));
     this.command('coderoute.addProvider', (args?: unknown) => addProvider(this, args));
     this.command('coderoute.manageModels', (args?: unknown) => manageModels(this, args));
-    // Off the critical path: after activation returns, and never in its way if it fails.
-    const firstRun = new Promise<DetectResult | undefined>((resolve) => {
-      const timer = setTimeout(() => resolve(detectModels(this, 'start').catch((error: unknown) => (log.warn(`discovery failed: ${error instanceof Error ? error.message : String(error)}`), undefined))), 0);
-      this.own({ dispose: () => (clearTimeout(timer), resolve(undefined)) });
-    });
+    const firstRun = startDiscovery(this, this.disposables);
     this.command('coderoute.discoveryState', () => firstRun.then((start) => ({ start })));
   }
 

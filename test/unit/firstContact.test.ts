@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse, type ParseError } from 'jsonc-parser';
-import { missingKeyMessage, scopeOf, settingErrorMessage, settingKeyOf } from '../../src/core/config/settingOrigin';
+import { missingKeyMessage, noModelMessage, scopeOf, settingErrorMessage, settingKeyOf } from '../../src/core/config/settingOrigin';
 import { REPO_ROOT } from './repoRoot';
 
 const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
@@ -41,6 +41,13 @@ describe('first contact: where a value came from, the missing key, the walkthrou
     assert.match(message, /walkthrough/);
     const chosen = missingKeyMessage({ action: 'Debug / Fix', modelId: 'sonnet', providerId: 'anthropic', modelSetting: 'coderoute.tasks.debug', modelScope: 'workspace', providerScope: 'user' });
     assert.equal(chosen, 'Debug / Fix was routed to sonnet (coderoute.tasks.debug in the workspace settings (.vscode/settings.json)) on your provider anthropic, which has no API key set.');
+  });
+
+  it('no model configured at all: the first action says nothing was sent and how to get a model (issue 16)', () => {
+    assert.equal(
+      noModelMessage('Explain'),
+      'Explain needs a model, and none is set up yet: nothing was sent. Add a provider (OpenAI, Anthropic, a local server such as Ollama, …), or detect the models VS Code and a local Ollama offer.',
+    );
   });
 
   it("the walkthrough's examples fit its pane (56 columns at most) and are valid JSON", () => {

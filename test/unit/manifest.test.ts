@@ -99,6 +99,13 @@ describe('package.json matches the settings schema', () => {
     }
   });
 
+  it('ships no provider or model a user did not choose, and starts the walkthrough from Detect Models and Add Provider (issue 16)', () => {
+    assert.deepEqual(properties['coderoute.providers'].default, []);
+    assert.deepEqual(properties['coderoute.models'].default, []);
+    const [walkthrough] = pkg.contributes.walkthroughs as { steps: { description: string }[] }[];
+    for (const command of ['coderoute.detectModels', 'coderoute.addProvider', 'coderoute.manageModels']) assert.match(walkthrough.steps[0].description, new RegExp(`\\(command:${command.replace('.', '\\.')}\\)`), command);
+  });
+
   it('gives the common actions keybindings and context-menu entries', () => {
     const keys = new Set((pkg.contributes.keybindings as { command: string }[]).map((k) => k.command));
     for (const command of ['coderoute.explainSelection', 'coderoute.doWhatIMean', 'coderoute.debugFix', 'coderoute.retryStronger']) assert.ok(keys.has(command), command);

@@ -12,7 +12,7 @@ import type { CodeRouteContext } from '../coderouteContext';
 import { chatProviderFor } from '../providers/chatProviderFor';
 import { requestContextFor } from '../requestContextFromEditor';
 import { reserveBudget } from '../spend/budgetGate';
-import { missingKeyError, settingError } from '../ui/setupErrors';
+import { missingKeyError, noModelError, settingError } from '../ui/setupErrors';
 import { OPEN_LOG, WALKTHROUGH_ID, showUserError } from '../ui/userErrors';
 import { CompletionStatus, completionsMenu, toggleCompletions } from './completionStatus';
 
@@ -279,6 +279,12 @@ export class InlineCompletions implements vscode.InlineCompletionItemProvider, v
         return;
       }
       case 'config':
+        if (this.ctx.settings.current.settings.models.length === 0) {
+          // A new user with no model yet: the first-run offer and the first action's message say
+          // what to do; ghost text does not pop up an error of its own at every pause in typing.
+          this.status.set({ kind: 'problem', message: noModelError('complete').message });
+          return;
+        }
         this.status.set({ kind: 'problem', message });
         this.once(`config:${message}`, () => {
           const shown = settingError(message, outcome.subject ?? 'coderoute.tasks.complete');

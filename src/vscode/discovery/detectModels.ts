@@ -8,6 +8,8 @@ import { discoverModels } from './modelDiscovery';
 const OFFER_ANSWERED = 'coderoute.modelOffer.answered';
 
 export const USE_THESE = 'Use These Models';
+/** The start offer is made at most once a session, even when VS Code's models change after it. */
+let offeredThisSession = false;
 export const CHOOSE = 'Choose…';
 export const NOT_NOW = 'Not Now';
 
@@ -26,7 +28,7 @@ export interface DetectResult {
  * the user settings when it comes. Nothing is sent to any model before that.
  */
 export async function detectModels(ctx: CodeRouteContext, trigger: 'start' | 'command'): Promise<DetectResult> {
-  if (trigger === 'start' && (userHasConfigured() || ctx.globalState.get(OFFER_ANSWERED))) return { found: [], offered: false, notes: ['models are configured, or the offer was answered'] };
+  if (trigger === 'start' && (userHasConfigured() || ctx.globalState.get(OFFER_ANSWERED) || offeredThisSession)) return { found: [], offered: false, notes: ['models are configured, or the offer was made or answered'] };
   const discovery = await discoverModels(ctx.settings.current.settings);
   const existing = readUserEntries();
   const candidates = candidatesFrom(discovery.sources).filter((c) => !existing.models.some((m) => m.provider === c.providerId && m.name === c.found.name));
@@ -36,7 +38,7 @@ export async function detectModels(ctx: CodeRouteContext, trigger: 'start' | 'co
     if (trigger === 'command') {
       const text = discovery.sources.length
         ? 'Every model CodeRoute found is already in your settings.'
-        : "CodeRoute found no models: VS Code offers none besides CodeRoute's own, and no Ollama answers on this machine.";
+        : `CodeRoute found no models: VS Code offers none besides CodeRoute's own, and ${ctx.settings.current.settings.discovery.ollama ? 'no Ollama answers on this machine' : 'the Ollama probe is off (coderoute.discovery.ollama)'}.`;
       void vscode.window.showInformationMessage(text, 'Add Provider', 'Manage Models').then((choice) => {
         if (choice === 'Add Provider') void vscode.commands.executeCommand('coderoute.addProvider');
         if (choice === 'Manage Models') void vscode.commands.executeCommand('coderoute.manageModels');
@@ -46,6 +48,7 @@ export async function detectModels(ctx: CodeRouteContext, trigger: 'start' | 'co
   }
   const providers = discovery.sources.map((s) => s.provider);
   const message = `CodeRoute found ${candidates.length} model${candidates.length === 1 ? '' : 's'}: ${describeCandidates(candidates)}. Use ${candidates.length === 1 ? 'it' : 'them'} for CodeRoute's actions? They are written to your user settings, where you can change them.`;
+  offeredThisSession = true;
   void vscode.window.showInformationMessage(message, USE_THESE, CHOOSE, NOT_NOW).then(async (answer) => {
     if (answer) await ctx.globalState.update(OFFER_ANSWERED, true);
     const chosen = answer === USE_THESE ? candidates : answer === CHOOSE ? await choose(candidates) : undefined;
@@ -67,4 +70,32 @@ async function choose(candidates: readonly Candidate[]): Promise<Candidate[] | u
   }));
   const picked = await vscode.window.showQuickPick(items, { canPickMany: true, title: 'CodeRoute: models to use', placeHolder: 'The tiers are suggestions; edit them later with CodeRoute: Manage Models' });
   return picked?.map((p) => p.candidate);
+}
+
+/**
+ * The first-run discovery: once right after activation, and again when VS Code's models change
+ * (an extension such as Copilot often registers its models after CodeRoute started), until an
+ * offer was made or the user configured models.
+ */
+export function startDiscovery(ctx: CodeRouteContext, disposables: vscode.Disposable[]): Promise<DetectResult | undefined> {
+  const run = () =>
+    detectModels(ctx, 'start').catch((error: unknown) => {
+      ctx.log.warn(`discovery failed: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    });
+  let again: ReturnType<typeof setTimeout> | undefined;
+  vscode.lm.onDidChangeChatModels(
+    () => {
+      if (offeredThisSession || userHasConfigured()) return;
+      clearTimeout(again);
+      again = setTimeout(() => void run(), 500);
+    },
+    undefined,
+    disposables,
+  );
+  return new Promise((resolve) => {
+    // Off the critical path: after activation returns, and never in its way if it fails.
+    const timer = setTimeout(() => resolve(run()), 0);
+    disposables.push({ dispose: () => (clearTimeout(timer), clearTimeout(again), resolve(undefined)) });
+  });
 }
