@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { ensureHost, selectedHosts, type InstalledHost } from './codeServer';
+import type { InstalledHost } from './codeServer';
 import { QUIET_WORKBENCH, STEP_MS, inWorkbench, runFromPalette, saveScreenshot, screenshotDir, shown, waitVisible } from './workbenchUi';
 
 /**
@@ -84,15 +84,3 @@ export function runAddProviderUi(host: InstalledHost): Promise<boolean> {
   });
 }
 
-// Run alone (`node out/test/host/addProviderUi.js --current`) while working on it; npm run test:ui runs it from paletteUi.
-if (require.main === module) {
-  void (async () => {
-    let failed = 0;
-    for (const spec of selectedHosts()) {
-      const host = ensureHost(spec);
-      console.log(`[ui] ${host.label}`);
-      if (!(await runAddProviderUi(host))) failed++;
-    }
-    process.exit(failed === 0 ? 0 : 1);
-  })();
-}
