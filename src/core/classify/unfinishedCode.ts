@@ -75,9 +75,9 @@ function cursorInBody(fn: Node, body: Node | undefined, cursor: number, cursorCo
 
 /**
  * When the cursor is in the body of a function that holds only a placeholder, says what the body
- * holds ("body is only a TODO comment") and where the function is; otherwise undefined. `probe` is the last non-blank
- * character before the cursor, so that the cursor at the end of the placeholder line and on a
- * blank line below it find the same function.
+ * holds ("body is only a TODO comment") and where the function is; otherwise undefined. `probe`
+ * is the last non-blank character before the cursor, so that the cursor at the end of the
+ * placeholder line and on a blank line below it find the same function.
  */
 export function placeholderBodyAt(
   tree: Tree,
