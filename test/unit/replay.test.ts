@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ReplayInputError, parseCsv, readOutcomeMatrix } from '../../src/core/replay/outcomeMatrix';
-import { runReplay } from '../../src/core/replay/replay';
-import { replaySvg } from '../../src/core/replay/replayReport';
+import { againstModels, runReplay } from '../../src/core/replay/replay';
+import { replaySvg, replayTable } from '../../src/core/replay/replayReport';
 import { REPO_ROOT } from './repoRoot';
 
 /**
@@ -106,12 +106,30 @@ describe('coderoute replay: policies', () => {
     assert.throws(() => runReplay(matrix, { ...options, maxAttempts: 0 }), /--max-attempts/);
   });
 
+  it('reports each pool model alone with one attempt, and judges a one-attempt policy against them (issue 17)', () => {
+    const r = runReplay(matrix, { ...options, maxAttempts: 1 });
+    assert.deepEqual(Object.keys(r.models).sort(), ['cheap', 'mid, v2', 'strong']);
+    assert.equal(r.models.strong.quality, r.policies.always_strong.quality);
+    assert.equal(r.models.cheap.cost, 3);
+    assert.equal(r.models.cheap.quality, r.policies.always_cheapest.quality);
+    // A point between two models in cost is judged against the line joining them.
+    const between = againstModels({ quality: 200, cost: 50, attempts: 1, quality_vs_strong: 0, cost_vs_strong: 0 }, r.models);
+    assert.deepEqual(between.between, ['mid, v2', 'strong']);
+    const { cheap, strong } = r.models;
+    assert.deepEqual(againstModels({ ...r.models.cheap, quality: cheap.quality - 1, cost: cheap.cost + 1 }, r.models).dominatedBy, ['cheap']);
+    assert.deepEqual(againstModels({ ...strong, quality: strong.quality + 1 }, r.models).dominatedBy, []);
+    assert.match(replayTable(r), /each pool model alone, one attempt per task:[\s\S]*cheap[\s\S]*learned, one attempt: /);
+  });
+
   it('plots cost against quality and the learning curve as plain SVG, escaping labels', () => {
     const svg = replaySvg(runReplay(matrix, { ...options, seeds: 1 }), 'a <title> & "quotes"');
     assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     assert.ok(svg.includes('a &lt;title&gt; &amp; &quot;quotes&quot;'));
     assert.ok(!/<script/i.test(svg));
     assert.equal((svg.match(/<circle /g) ?? []).length, 6);
+    // Each pool model alone is a hollow square, labelled.
+    assert.equal((svg.match(/<rect x="[\d.]+" y="[\d.]+" width="8" height="8" fill="none"/g) ?? []).length, 3);
+    assert.ok(svg.includes('mid, v2'));
   });
 });
 

@@ -48,6 +48,11 @@ export interface ReplayResult {
   features: string[];
   /** Mean over seeds. */
   policies: Record<string, PolicyResult>;
+  /**
+   * Each pool model alone, one attempt per task (mean over seeds): the points a user could have
+   * had by always choosing one model, beside which a one-attempt policy is judged.
+   */
+  models: Record<string, PolicyResult>;
   /** The learned policy per seed, to show the spread. */
   learned_by_seed: PolicyResult[];
   /** The fixed chain chosen in hindsight, per seed. */
@@ -72,6 +77,24 @@ interface SeedData {
 }
 
 const CURVE_POINTS = 50;
+/** Tallies of a pool model alone are kept beside the policies' under this prefix. */
+const MODEL_PREFIX = 'model:';
+
+/**
+ * Where a one-attempt policy stands against the pool models, each used alone: the line joining
+ * the two models nearest to it in cost (one cheaper, one dearer where there are), and whether a
+ * single model is at least as good at no higher cost (dominates it).
+ */
+export function againstModels(point: PolicyResult, models: Record<string, PolicyResult>): { dominatedBy: string[]; lineQuality?: number; between?: [string, string] } {
+  const entries = Object.entries(models);
+  const dominatedBy = entries.filter(([, m]) => m.quality >= point.quality && m.cost <= point.cost).map(([name]) => name);
+  const cheaper = entries.filter(([, m]) => m.cost <= point.cost).sort((a, b) => b[1].cost - a[1].cost)[0];
+  const dearer = entries.filter(([, m]) => m.cost > point.cost).sort((a, b) => a[1].cost - b[1].cost)[0];
+  if (!cheaper || !dearer) return { dominatedBy };
+  const [a, b] = [cheaper[1], dearer[1]];
+  const lineQuality = a.quality + ((b.quality - a.quality) * (point.cost - a.cost)) / (b.cost - a.cost || 1);
+  return { dominatedBy, lineQuality: round(lineQuality, 2), between: [cheaper[0], dearer[0]] };
+}
 
 /** Dollars a model is expected to cost per task: the costs file, else its mean recorded cost. */
 function expectedCosts(matrix: OutcomeMatrix, pool: string[], costs: Map<string, number> | undefined): Map<string, number> {
@@ -201,6 +224,7 @@ export function runReplay(matrix: OutcomeMatrix, options: ReplayOptions): Replay
     bestChains.push(best.chain);
     add('best_fixed_chain_hindsight', best.tally);
     add('oracle', runOracle(data, options.pool, costOf));
+    for (const model of options.pool) add(`${MODEL_PREFIX}${model}`, runChain(data, [model], costOf));
   }
 
   const strong = mean(totals.get('always_strong') ?? [], tasks.length);
@@ -209,7 +233,11 @@ export function runReplay(matrix: OutcomeMatrix, options: ReplayOptions): Replay
     return { ...m, quality_vs_strong: ratio(m.quality, strong.quality), cost_vs_strong: ratio(m.cost, strong.cost) };
   };
   const policies: Record<string, PolicyResult> = {};
-  for (const [name, tallies] of totals) policies[name] = summarize(tallies);
+  const alone: Record<string, PolicyResult> = {};
+  for (const [name, tallies] of totals) {
+    if (name.startsWith(MODEL_PREFIX)) alone[name.slice(MODEL_PREFIX.length)] = summarize(tallies);
+    else policies[name] = summarize(tallies);
+  }
   const n = tasks.length;
   return {
     tasks: n,
@@ -220,6 +248,7 @@ export function runReplay(matrix: OutcomeMatrix, options: ReplayOptions): Replay
     outcome_column: matrix.outcomeColumn,
     features: matrix.featureColumns,
     policies,
+    models: alone,
     learned_by_seed: (totals.get('learned') ?? []).map((t) => summarize([t])),
     best_chains: bestChains,
     exploration_rate: decisions ? round(explored / decisions, 4) : 0,

@@ -1,5 +1,5 @@
 import { formatUsd } from '../format/formatUsd';
-import type { ReplayResult } from './replay';
+import { againstModels, type ReplayResult } from './replay';
 
 /** Policies in the order the table and the plot show them. */
 export const POLICY_ORDER = ['learned', 'always_strong', 'always_cheapest', 'random', 'best_fixed_chain_hindsight', 'oracle'];
@@ -31,7 +31,32 @@ export function replayTable(result: ReplayResult): string {
     '',
     `learned over the seeds: quality vs strong ${spread('quality_vs_strong')}, cost vs strong ${spread('cost_vs_strong')}; ${(result.exploration_rate * 100).toFixed(1)}% of decisions explored`,
     `best fixed chain in hindsight (seed 1): ${result.best_chains[0]?.join(' → ') ?? 'none'}`,
+    '',
+    'each pool model alone, one attempt per task:',
+    ...modelRows(result),
+    ...(result.max_attempts === 1 ? [frontierLine(result)] : []),
   ].join('\n');
+}
+
+function modelRows(result: ReplayResult): string[] {
+  const rows = Object.entries(result.models)
+    .sort((a, b) => a[1].cost - b[1].cost)
+    .map(([name, m]) => [name, m.quality.toFixed(1), m.cost.toFixed(2), m.quality_vs_strong.toFixed(3), m.cost_vs_strong.toFixed(3)]);
+  const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...rows.map((r) => r[i].length), [8, 8, 6, 17, 14][i]));
+  const line = (cells: string[]) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')}`;
+  return [line(['model', 'accepted', 'cost $', 'quality vs strong', 'cost vs strong']), ...rows.map(line)];
+}
+
+/** With one attempt: is the learned point above the line of its two nearest models, and undominated? */
+function frontierLine(result: ReplayResult): string {
+  const learned = result.policies.learned;
+  if (!learned) return '';
+  const { dominatedBy, lineQuality, between } = againstModels(learned, result.models);
+  const line =
+    lineQuality === undefined || !between
+      ? 'no pool model on both sides of it in cost'
+      : `${learned.quality >= lineQuality ? 'above' : 'below'} the line from ${between[0]} to ${between[1]} (${learned.quality.toFixed(1)} accepted against ${lineQuality.toFixed(1)} on the line)`;
+  return `learned, one attempt: ${line}; ${dominatedBy.length ? `dominated by ${dominatedBy.join(', ')}` : 'no single model is as good at no higher cost'}`;
 }
 
 function escapeXml(text: string): string {
@@ -78,7 +103,7 @@ export function replaySvg(result: ReplayResult, title: string): string {
   const w = half - pad.l - pad.r;
   const h = H - pad.t - pad.b;
   const names = ordered(result);
-  const maxCost = Math.max(...names.map((n) => result.policies[n].cost)) * 1.1 || 1;
+  const maxCost = Math.max(...names.map((n) => result.policies[n].cost), ...Object.values(result.models).map((m) => m.cost)) * 1.1 || 1;
   const maxQuality = result.tasks;
   axes(x0, y0, w, h, 'total cost ($)', 'accepted tasks', maxCost, maxQuality, (v) => v.toFixed(v < 10 ? 2 : 0), (v) => v.toFixed(0));
   names.forEach((name, i) => {
@@ -89,6 +114,14 @@ export function replaySvg(result: ReplayResult, title: string): string {
     parts.push(`<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="5" fill="${color}"/>`);
     text(x0 + w - 4, y0 + h - 10 - i * 14, `● ${name}`, `text-anchor="end" font-size="11" fill="${color}"`);
   });
+
+  // Each pool model alone: hollow squares, labelled.
+  for (const [model, m] of Object.entries(result.models)) {
+    const cx = x0 + (m.cost / maxCost) * w;
+    const cy = y0 + h - (m.quality / maxQuality) * h;
+    parts.push(`<rect x="${(cx - 4).toFixed(1)}" y="${(cy - 4).toFixed(1)}" width="8" height="8" fill="none" stroke="#495057"/>`);
+    text(cx + 7, cy - 6, model.length > 28 ? `${model.slice(0, 27)}…` : model, 'font-size="9" fill="#495057"');
+  }
 
   // Learning curve.
   const x1 = half + 40 + pad.l;
