@@ -108,8 +108,8 @@ export function cutWindow(
     else if (to > localLast) to -= Math.max(1, Math.ceil(after / 4));
     else break;
   }
-  // A start moved by the narrowing may have landed inside a docstring or a function: move it on
-  // to the next top-level line before the request, if there is one.
+  // A start moved by the narrowing may have landed inside a docstring or a comment: move it on
+  // to the next top-level line or method start before the request, if there is one.
   for (let line = from; from !== snapped && line < localFirst; line++) {
     const head = text.slice(offsetOf(line), Math.min(endOf(line), offsetOf(line) + 40));
     if ((TOP_LEVEL.test(head) && !head.startsWith('}')) || MEMBER_START.test(text.slice(offsetOf(line), Math.min(endOf(line), offsetOf(line) + 60)))) {
