@@ -49,11 +49,26 @@ export async function waitVisible(page: Page, selector: string | Locator, step: 
   }
 }
 
+/**
+ * Runs `command` from the command palette. The palette lists the commands known when it opens: one
+ * opened while the extension host is still starting may never show an extension's command, so it
+ * is closed and opened again until the command shows (within STEP_MS in all).
+ */
 export async function runFromPalette(page: Page, command: string): Promise<void> {
-  await page.keyboard.press('F1');
-  await waitVisible(page, '.quick-input-widget .quick-input-box input', 'opening the command palette');
-  await page.keyboard.type(command);
-  await waitVisible(page, `.quick-input-widget .monaco-list-row.focused[aria-label*="${command}"]`, `finding "${command}"`);
+  const row = page.locator(`.quick-input-widget .monaco-list-row.focused[aria-label*="${command}"]`).first();
+  const deadline = Date.now() + STEP_MS;
+  for (;;) {
+    await page.keyboard.press('F1');
+    await waitVisible(page, '.quick-input-widget .quick-input-box input', 'opening the command palette');
+    await page.keyboard.type(command);
+    const found = await row.waitFor({ state: 'visible', timeout: Math.max(1000, Math.min(10_000, deadline - Date.now())) }).then(
+      () => true,
+      () => false,
+    );
+    if (found) break;
+    if (Date.now() >= deadline) throw new Error(`finding "${command}": it was not in the command palette within ${STEP_MS / 1000} s`);
+    await page.keyboard.press('Escape');
+  }
   await page.keyboard.press('Enter');
 }
 
