@@ -12,7 +12,7 @@ import { silentLogger } from '../../src/core/log/logger';
 import { REPO_ROOT } from '../host/testResults';
 import { seededRandom } from '../support/realSources';
 import { SOURCE_PACKAGES, type SourcePackage } from './evalSources';
-import { bareSignature, emptiedBody, placeholderBody } from './unfinishedCode';
+import { bareSignature, bodyNode, emptiedBody, lineStartOf, placeholderBody } from './unfinishedCode';
 
 /**
  * Evaluates the classifier on real code nobody here wrote: source files that ship with npm and
@@ -60,14 +60,6 @@ function leaves(node: Node): Node[] {
   return out;
 }
 
-function bodyOf(fn: Node): Node | null {
-  return fn.childForFieldName('body') ?? fn.namedChildren.find((c) => c && /block|body|compound_statement/.test(c.type)) ?? null;
-}
-
-function lineStartOf(text: string, offset: number): number {
-  return text.lastIndexOf('\n', offset - 1) + 1;
-}
-
 const INDENT_SENSITIVE = new Set(['python']);
 // Spaces between tokens change what Ruby and shell code means (`foo (a)`, `x -1`): only indentation is scrambled there.
 const SPACING_SENSITIVE = new Set(['shellscript', 'ruby']);
@@ -96,7 +88,7 @@ function functionsIn(tree: Tree): Node[] {
     !errorRows.some(([from, to]) => to >= n.startPosition.row - CLEAN_MARGIN_LINES && from <= n.endPosition.row + CLEAN_MARGIN_LINES);
   const visit = (n: Node) => {
     if (FUNCTION_KINDS.has(n.type) && clean(n)) {
-      const body = bodyOf(n);
+      const body = bodyNode(n);
       const lines = n.endPosition.row - n.startPosition.row + 1;
       if (body && body.namedChildCount >= 2 && lines >= 4 && lines <= 60) out.push(n);
     }
@@ -138,7 +130,7 @@ function scramble(text: string, fn: Node, language: string, random: () => number
 }
 
 function breakSyntax(text: string, fn: Node, random: () => number): { text: string; cursor: number } | undefined {
-  const body = bodyOf(fn);
+  const body = bodyNode(fn);
   if (!body) return undefined;
   const candidates = leaves(body).filter((l) => [')', ']', '}', '(', ':', 'then', 'fi', 'done', '{'].includes(l.type) && l.startIndex > body.startIndex && l.endIndex < body.endIndex);
   if (candidates.length === 0) return undefined;
@@ -150,7 +142,7 @@ function breakSyntax(text: string, fn: Node, random: () => number): { text: stri
 }
 
 function cutLine(text: string, fn: Node, random: () => number): { text: string; cursor: number } | undefined {
-  const body = bodyOf(fn);
+  const body = bodyNode(fn);
   if (!body) return undefined;
   const byRow = new Map<number, Node[]>();
   for (const leaf of leaves(body)) {

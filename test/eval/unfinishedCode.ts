@@ -21,7 +21,7 @@ interface BodySpan {
 
 const BRACE_LANGUAGES = new Set(['typescript', 'typescriptreact', 'javascript', 'java', 'csharp', 'cpp', 'c', 'go', 'rust', 'php', 'shellscript']);
 
-function lineStartOf(text: string, offset: number): number {
+export function lineStartOf(text: string, offset: number): number {
   return text.lastIndexOf('\n', offset - 1) + 1;
 }
 
@@ -34,7 +34,8 @@ function lineEndOf(text: string, offset: number): number {
   return end === -1 ? text.length : end;
 }
 
-function bodyNode(fn: Node): Node | null {
+/** A function's body: its `body` field, else its first block-like child. */
+export function bodyNode(fn: Node): Node | null {
   return fn.childForFieldName('body') ?? fn.namedChildren.find((c) => c && /block|body|compound_statement/.test(c.type)) ?? null;
 }
 

@@ -50,8 +50,9 @@ function decideInline(f: Features): Decision {
   if (f.minified) return { task: 'none', confidence: 0.9, why: 'minified code (very long lines)' };
   if (f.generated) return { task: 'none', confidence: 0.85, why: 'the file says it is generated' };
   if (f.inString) return { task: 'none', confidence: 0.8, why: 'inside a string literal' };
-  // At the end of a placeholder comment (`// TODO|`) the user wants the body, not more comment.
-  if (f.unfinished && (!f.inComment || !f.textAfterCursor)) return { task: 'complete-block', confidence: 0.85, why: f.unfinished };
+  // Before comments: at the end of a placeholder comment (`// TODO|`) the user wants the body, not
+  // more comment (mid-comment, with text after the cursor, nothing is unfinished).
+  if (f.unfinished) return { task: 'complete-block', confidence: 0.85, why: f.unfinished };
   if (f.inComment) return { task: 'complete-comment', confidence: 0.9, why: 'inside a comment or docstring' };
   if (f.emptyBlock) return { task: 'complete-block', confidence: 0.85, why: 'cursor in an empty body' };
   if (f.cursorLineBlank && f.commentAbove) return { task: 'complete-block', confidence: 0.75, why: 'blank line under a describing comment' };

@@ -17,6 +17,9 @@ const NOT_IMPLEMENTED = /\bNotImplemented(Error|Exception)?\b|\bUnsupportedOpera
 const TRIVIAL =
   /^\s*(return\s*(null|none|nil|undefined|nullptr|NULL|0|1|-1|0\.0|false|true|''|""|\{\}|\[\]|default|Ok\(\(\)\)|new \w+\(\))?\s*;?|null|nil|None|:|true|false|abort\(\);?|std::abort\(\);?)\s*$/i;
 
+/** A one-line string literal in any of the grammars' quotes. */
+const STRING_LITERAL = /(["'`])(?:\\.|(?!\1)[^\n])*\1/g;
+
 function firstLine(text: string, max = 48): string {
   const line = text.trim().split('\n')[0].trim();
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
@@ -52,7 +55,7 @@ function placeholderStatement(statement: Node, index: number): { what: string; t
   const text = statement.text;
   if (text.length > 160) return undefined;
   // A TODO in code counts only in a string (`panic("TODO")`): `return stub;` is real code.
-  const strings = text.match(/(["'`])(?:\\.|(?!\1)[^\n])*\1/g) ?? [];
+  const strings = text.match(STRING_LITERAL) ?? [];
   if (NOT_IMPLEMENTED.test(text) || strings.some((s) => TODO_WORDS.test(s))) return { what: firstLine(text), trivial: false };
   if (TRIVIAL.test(text)) return { what: firstLine(text), trivial: true };
   return undefined;
@@ -104,7 +107,7 @@ export function placeholderBodyAt(
   const comments = contents.filter((c) => isCommentKind(c.type));
   const statements = contents.filter((c) => !isCommentKind(c.type));
   if (contents.length === 0 || statements.length > 2) return undefined;
-  const todoComment = comments.some((c) => TODO_WORDS.test(c.text));
+  const todoComment = hasTodo(comments);
   const parts: string[] = [];
   let trivial = false;
   let standIn = false;
@@ -126,9 +129,11 @@ export function placeholderBodyAt(
   return why ? { why, start: fn.startIndex, end: fn.endIndex } : undefined;
 }
 
+const hasTodo = (comments: Node[]) => comments.some((c) => TODO_WORDS.test(c.text));
+
 /** The reason, from what the body holds; undefined when a body of only comments has no TODO in them. */
 function describe(parts: string[], comments: Node[]): string | undefined {
-  const todoComment = comments.some((c) => TODO_WORDS.test(c.text));
+  const todoComment = hasTodo(comments);
   if (parts.length === 0 && !todoComment) return undefined;
   if (comments.length) parts.push(todoComment ? 'a TODO comment' : 'a comment');
   return `body is only ${parts.join(' and ')}`;
@@ -248,7 +253,7 @@ export function parsesAsSignature(line: string, languageId: string, context: Lin
 /** Opening minus closing parentheses in `text`, outside string literals. */
 export function parenBalance(text: string): number {
   let balance = 0;
-  for (const ch of text.replace(/(["'`])(?:\\.|(?!\1)[^\n])*\1/g, '')) {
+  for (const ch of text.replace(STRING_LITERAL, '')) {
     if (ch === '(') balance++;
     else if (ch === ')') balance--;
   }
