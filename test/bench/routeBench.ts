@@ -101,6 +101,22 @@ function main(): void {
     { mode: 'learned', policy: settingsFor('performance'), extra: { estimator: learner } },
     { mode: 'lookahead', policy: settingsFor('performance'), extra: { estimator: learner, attemptsLeft: 2 } },
   ];
+  // A decision right after a user's signal pays for bringing the learner's fits up to date.
+  {
+    const policy = settingsFor('performance');
+    const times: number[] = [];
+    inputs.slice(0, 500).forEach((input, i) => {
+      const id = `after-signal-${i}`;
+      learner.record(id, 'm1', { task: 'debug', language: LANGUAGES[i % LANGUAGES.length], difficulty: 0.5 });
+      learner.observe(id, i % 2 ? 'accepted' : 'discarded');
+      const started = performance.now();
+      route({ ...input, policy, estimator: learner });
+      times.push(performance.now() - started);
+    });
+    times.sort((a, b) => a - b);
+    const fmt = (x: number) => `${(x * 1000).toFixed(1)} µs`;
+    console.log(`after a signal ${times.length} decisions, each right after a new signal (the learner's fits brought up to date): p50 ${fmt(percentile(times, 50))}, p95 ${fmt(percentile(times, 95))}, p99 ${fmt(percentile(times, 99))}`);
+  }
   for (const { mode, policy, extra } of rows) {
     let refused = 0;
     const run = () => {

@@ -4,7 +4,7 @@ import { Learner, LearningStateError, bucketPath } from '../../src/core/learn/le
 import { seededRandom } from '../../src/core/learn/random';
 import { mergePolicy } from '../../src/core/policy/policy';
 import { tierPrior, type EstimateContext } from '../../src/core/route/estimates';
-import { EXPLORATION_MAX_LOSS, route, type RouteInput } from '../../src/core/route/router';
+import { EXPLORATION_MAX_LOSS, WARM_UP_ANSWERS, route, type RouteInput } from '../../src/core/route/router';
 
 const model = (id: string, tags: ModelConfig['tags'] = []): ModelConfig => ({ id, provider: 'p', name: id, tags, balance: 'round-robin', capabilities: ['chat'] });
 const cheap = model('cheap', ['cheap']);
@@ -70,7 +70,10 @@ describe('learner: acceptance per model and context bucket', () => {
     assert.equal(learner.observe(id, 'undone'), 'changed', 'accepted, then undone within a minute');
     const rejectedOnce = new Learner();
     signal(rejectedOnce, cheap, ts, 'discarded');
-    assert.ok(Math.abs(learner.estimate(cheap, ts).p - rejectedOnce.estimate(cheap, ts).p) < 1e-9, 'the correction counts as one rejection, not two signals');
+    const counts = (l: Learner) => Object.values(l.toJSON().models.cheap).map(([s, n]) => [s, n]);
+    assert.deepEqual(counts(learner), counts(rejectedOnce), 'the correction counts as one rejection, not two signals');
+    // The fit reached by another path agrees to within its tolerance.
+    assert.ok(Math.abs(learner.estimate(cheap, ts).p - rejectedOnce.estimate(cheap, ts).p) < 0.005);
     assert.equal(learner.observe('never-routed', 'accepted'), 'unknown-request');
   });
 
@@ -82,14 +85,64 @@ describe('learner: acceptance per model and context bucket', () => {
     assert.equal(learner.observe('d', 'accepted'), 'applied');
   });
 
-  it('keeps answers after a rejection apart: they say nothing about first answers', () => {
+  it('judges answers after a rejection on the cases the first model missed, and still learns the model from them', () => {
     const learner = new Learner();
     const after: EstimateContext = { ...ts, rejected: ['cheap'] };
     assert.deepEqual(bucketPath(after).slice(0, 3), ['*', 'depth=1', 'after=cheap']);
+    // Models answer first and after rejections: the cases cheap misses are hard for every model.
+    const other = model('other', ['code']);
+    for (let i = 0; i < 30; i++) {
+      signal(learner, strong, ts, i % 5 === 0 ? 'discarded' : 'accepted');
+      signal(learner, other, ts, i % 4 === 0 ? 'discarded' : 'accepted');
+      signal(learner, other, after, i % 3 === 0 ? 'accepted' : 'discarded');
+    }
     const first = learner.estimate(strong, ts).p;
+    const second = learner.estimate(strong, after).p;
+    assert.ok(second < first - 0.1, `after cheap failed, strong (never tried there) is expected to do worse: ${second} against ${first}`);
+    assert.match(learner.estimate(strong, after).context?.bucket ?? '', /^after=cheap/, 'the rejection is what moved it');
+    // Strong failing after cheap's rejections tells mostly of its second answers, far less of its first.
     for (let i = 0; i < 10; i++) signal(learner, strong, after, 'discarded');
-    assert.equal(learner.estimate(strong, ts).p, first);
-    assert.ok(learner.estimate(strong, after).p < first - 0.2, 'after cheap failed, strong is known to fail too here');
+    const firstNow = learner.estimate(strong, ts).p;
+    const secondNow = learner.estimate(strong, after).p;
+    assert.ok(second - secondNow > 0.3 && Math.abs(first - firstNow) < (second - secondNow) / 4, `first ${first} → ${firstNow}, second ${second} → ${secondNow}`);
+  });
+
+  it('judges a model by itself across contexts: one tried only on hard requests is not taken for a weak one', () => {
+    const learner = new Learner();
+    const easy: EstimateContext = { ...ts, features: [['level', 'easy']] };
+    const hard: EstimateContext = { ...ts, features: [['level', 'hard']] };
+    const a = model('a');
+    const b = model('b');
+    // a answers everywhere: easy 90 %, hard 30 %; b only hard, 50 %.
+    for (let i = 0; i < 40; i++) {
+      signal(learner, a, easy, i % 10 === 0 ? 'discarded' : 'accepted');
+      signal(learner, a, hard, i % 10 < 3 ? 'accepted' : 'discarded');
+      signal(learner, b, hard, i % 2 === 0 ? 'accepted' : 'discarded');
+    }
+    assert.ok(learner.estimate(b, hard).p > learner.estimate(a, hard).p);
+    // Easy for every model: b, never tried there, is expected to do far better than on hard ones.
+    assert.ok(learner.estimate(b, easy).p > learner.estimate(b, hard).p + 0.2, `b on easy requests: ${learner.estimate(b, easy).p}, on hard ones ${learner.estimate(b, hard).p}`);
+    assert.ok(learner.estimate(b, easy).p > 0.7, `b on easy requests: ${learner.estimate(b, easy).p}`);
+    assert.match(learner.estimate(b, easy).context?.bucket ?? '', /level=easy$/);
+  });
+
+  it('learns what a model costs per context, as a factor on the price list, once per request', () => {
+    const learner = new Learner();
+    const big: EstimateContext = { ...ts, features: [['repo', 'big']] };
+    const small: EstimateContext = { ...ts, features: [['repo', 'small']] };
+    assert.equal(learner.estimate(cheap, big).costFactor, undefined, 'no charge yet: the price list');
+    for (let i = 0; i < 10; i++) {
+      learner.record(`b${i}`, cheap.id, big, { estimatedUsd: 0.01, actualUsd: 0.03 });
+      learner.record(`b${i}`, cheap.id, big, { estimatedUsd: 0.01, actualUsd: 0.03 });
+      learner.record(`s${i}`, cheap.id, small, { estimatedUsd: 0.01, actualUsd: 0.01 });
+    }
+    const inBig = learner.estimate(cheap, big);
+    assert.ok(inBig.costFactor !== undefined && inBig.costFactor > 2 && inBig.costFactor < 3.05, `3× in big: ${inBig.costFactor}`);
+    assert.ok(Math.abs((inBig.costSamples ?? 0) - 10) < 0.5, `recorded twice, charged once: ${inBig.costSamples}`);
+    assert.ok(Math.abs((learner.estimate(cheap, small).costFactor ?? 1) - 1) < 0.2);
+    // Another model never charged in big is expected to cost more there too (the context's share).
+    assert.ok((learner.estimate(strong, big).costFactor ?? 1) > 1.1);
+    assert.ok(learner.estimate(cheap, big).samples === 0, 'a charge is not a verdict');
   });
 
   it('saves and loads its versioned state, and refuses a malformed one without losing what it has', () => {
@@ -98,12 +151,17 @@ describe('learner: acceptance per model and context bucket', () => {
     signal(learner, strong, { ...ts, rejected: ['cheap'] }, 'accepted');
     const saved = JSON.parse(JSON.stringify(learner.toJSON()));
     assert.equal(saved.format, 'coderoute-learning');
-    assert.equal(saved.version, 1);
+    assert.equal(saved.version, 2);
     const copy = new Learner();
     copy.load(saved);
-    assert.deepEqual(copy.estimate(cheap, ts), learner.estimate(cheap, ts));
+    assert.ok(Math.abs(copy.estimate(cheap, ts).p - learner.estimate(cheap, ts).p) < 1e-6);
     assert.equal(copy.observe(id, 'accepted'), 'changed', 'a late signal after a restart still reaches its decision');
-    for (const bad of [{}, { ...saved, version: 2 }, { ...saved, models: { cheap: { '*': [1, 'x', 0] } } }, null, 'text']) {
+    // A version 1 state (no costs) is still read.
+    const v1 = { ...saved, version: 1, models: Object.fromEntries(Object.entries(saved.models as Record<string, Record<string, number[]>>).map(([m, b]) => [m, Object.fromEntries(Object.entries(b).map(([k, c]) => [k, c.slice(0, 3)]))])) };
+    const old = new Learner();
+    old.load(v1);
+    assert.ok(Math.abs(old.estimate(cheap, ts).p - learner.estimate(cheap, ts).p) < 1e-6);
+    for (const bad of [{}, { ...saved, version: 3 }, { ...saved, models: { cheap: { '*': [1, 'x', 0] } } }, { ...saved, models: { cheap: { '*': [1, 2, 0, 0] } } }, null, 'text']) {
       assert.throws(() => learner.load(bad), LearningStateError);
     }
     assert.equal(learner.estimate(cheap, ts).source, 'learned', 'still has what it learned');
@@ -136,19 +194,24 @@ describe('learner and router together', () => {
   });
 
   it('rejections in one bucket change the next decision there, and the reason says it was learned', () => {
-    const learner = new Learner();
+    const learner = new Learner({ random: seededRandom(5) });
     const goContext = route(input(learner, 'go')).estimateContext as EstimateContext;
     for (let i = 0; i < 10; i++) signal(learner, cheap, goContext, 'accepted');
     const first = route(input(learner, 'typescript'));
     assert.equal(first.chosen.model.id, 'cheap', first.reason);
-    for (let i = 0; i < 8; i++) {
-      const d = route(input(learner, 'typescript'));
-      if (d.chosen.model.id !== 'cheap') break;
-      learner.record(d.requestId, 'cheap', d.estimateContext as EstimateContext);
-      learner.observe(d.requestId, 'discarded');
+    // In TypeScript cheap's answers are rejected and strong's accepted; with exploration on, strong
+    // is tried (its first answers), and the decisions there move to it.
+    const picks: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const d = route(input(learner, 'typescript', { explore: true }));
+      picks.push(d.chosen.model.id);
+      learner.record(d.requestId, d.chosen.model.id, d.estimateContext as EstimateContext);
+      learner.observe(d.requestId, d.chosen.model.id === 'cheap' ? 'discarded' : 'accepted');
     }
+    assert.ok(picks.slice(-10).every((m) => m === 'strong'), picks.join(' '));
     const now = route(input(learner, 'typescript'));
     assert.equal(now.chosen.model.id, 'strong', now.reason);
+    assert.match(now.reason, /learned from \d+ signals/);
     const cheapNow = now.candidates.find((c) => c.modelId === 'cheap');
     assert.ok((cheapNow?.pAccept ?? 1) < (first.candidates.find((c) => c.modelId === 'cheap')?.pAccept ?? 0) - 0.2, 'the rejections are in the estimate');
     assert.equal(route(input(learner, 'go')).chosen.model.id, 'cheap', 'go, where cheap answers were accepted, keeps it');
@@ -163,11 +226,29 @@ describe('learner and router together', () => {
     assert.deepEqual(retry.rejected, ['cheap']);
   });
 
-  it('explores within a bounded loss, says so in the reason, and not at all when exploration is off', () => {
+  it('asks each model for its first answers, then explores within a bounded loss, says so in the reason, and not at all when exploration is off', () => {
     const learner = new Learner({ random: seededRandom(3) });
+    const warmUps = new Map<string, number>();
+    for (let i = 0; i < 10; i++) {
+      const d = route(input(learner, 'rust', { explore: true, policy: policy(0.25) }));
+      if (d.explored) {
+        assert.match(d.reason, /trying it: \d of the first 3 answers of a model are in/);
+        warmUps.set(d.chosen.model.id, (warmUps.get(d.chosen.model.id) ?? 0) + 1);
+      }
+      learner.record(d.requestId, d.chosen.model.id, d.estimateContext as EstimateContext);
+      learner.observe(d.requestId, 'accepted');
+    }
+    assert.equal(warmUps.get('strong'), WARM_UP_ANSWERS, 'strong, not the best by its prior, answers its first three');
+    assert.ok([...warmUps.values()].every((n) => n <= WARM_UP_ANSWERS), [...warmUps].join(' '));
+    // Both models known, scoring close: strong is accepted more often by about what it costs more.
+    const rust = route(input(learner, 'rust')).estimateContext as EstimateContext;
+    for (let i = 0; i < 20; i++) {
+      signal(learner, strong, rust, 'accepted');
+      signal(learner, cheap, rust, i % 2 === 0 ? 'discarded' : 'accepted');
+    }
     let explored = 0;
     for (let i = 0; i < 200; i++) {
-      const d = route(input(learner, 'rust', { explore: true, policy: policy(0.25) }));
+      const d = route(input(learner, 'rust', { explore: true, policy: policy(0.3) }));
       if (!d.explored) continue;
       explored++;
       assert.match(d.reason, /exploring: a posterior draw put its acceptance at/);
@@ -176,6 +257,8 @@ describe('learner and router together', () => {
       assert.ok(best - picked <= EXPLORATION_MAX_LOSS + 1e-3, `explored at a loss of ${best - picked}`);
     }
     assert.ok(explored > 0 && explored < 200, `explored ${explored} of 200`);
-    for (let i = 0; i < 50; i++) assert.ok(!route(input(learner, 'rust', { explore: false, policy: policy(0.25) })).explored);
+    for (let i = 0; i < 50; i++) assert.ok(!route(input(new Learner(), 'rust', { explore: false, policy: policy(0.25) })).explored);
   });
+
+
 });

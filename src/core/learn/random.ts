@@ -16,7 +16,8 @@ export function seededRandom(seed: number): Random {
   };
 }
 
-function normal(random: Random): number {
+/** A draw from the standard normal distribution. */
+export function sampleNormal(random: Random): number {
   // Box–Muller; 1 − u keeps the logarithm finite.
   const u = 1 - random();
   const v = random();
@@ -32,7 +33,7 @@ export function sampleGamma(shape: number, random: Random): number {
     let x: number;
     let v: number;
     do {
-      x = normal(random);
+      x = sampleNormal(random);
       v = 1 + c * x;
     } while (v <= 0);
     v = v * v * v;

@@ -163,7 +163,13 @@ export function runReplay(matrix: OutcomeMatrix, options: ReplayOptions): Replay
     const accepted = (task: string, model: string) => data.accepted.get(task)?.get(model) === true;
 
     // learned: the extension's router and learner.
-    const learner = new Learner({ ...options.learner, random: seededRandom(seed * 40503 + 7), now: () => 0 });
+    const learner = new Learner({
+      ...options.learner,
+      random: seededRandom(seed * 40503 + 7),
+      now: () => 0,
+      // What a price list says, as the extension's learner knows it: each model's expected cost.
+      listCost: (id) => expected.get(names.get(id) ?? ''),
+    });
     const learned: Tally = { quality: 0, cost: 0, calls: 0 };
     const strongRun: Tally = { quality: 0, cost: 0, calls: 0 };
     data.order.forEach((task, index) => {
@@ -195,7 +201,11 @@ export function runReplay(matrix: OutcomeMatrix, options: ReplayOptions): Replay
         const ok = accepted(task, model);
         learned.cost += costOf(task, model);
         learned.calls++;
-        learner.record(decision.requestId, id, decision.estimateContext ?? { task: 'generate', language: 'replay', difficulty: 0.5 });
+        // The charge is known when the answer is: the learner learns it per context, as in the extension.
+        learner.record(decision.requestId, id, decision.estimateContext ?? { task: 'generate', language: 'replay', difficulty: 0.5 }, {
+          estimatedUsd: expected.get(model) as number,
+          actualUsd: costOf(task, model),
+        });
         learner.observe(decision.requestId, ok ? 'accepted' : 'discarded');
         if (ok) {
           learned.quality++;

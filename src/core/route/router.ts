@@ -71,6 +71,11 @@ export interface RouteInput {
 export const EXPLORATION_MAX_LOSS = 0.05;
 /** ...and only a model with less evidence than this in the request's bucket: exploring ends once a model is known there. */
 export const EXPLORATION_MAX_EVIDENCE = 30;
+/**
+ * Answers of a model the estimator must have seen (in any context) before its estimate decides
+ * alone: until then the model answers when it is a candidate. Bounded: this many per model, once.
+ */
+export const WARM_UP_ANSWERS = 3;
 
 /** The request may not be sent anywhere (no-AI), or nowhere it may go is configured. */
 export class RouteRefusal extends Error {
@@ -110,6 +115,11 @@ function costOf(price: ModelPrice | undefined, tokens: { input: number; output: 
   return price ? estimateCost(price, tokens.input, tokens.output) : undefined;
 }
 
+/** The price-list cost as the estimator has learned it runs here (a reasoning model spending 3× the tokens). */
+function withFactor(listCost: number | undefined, estimate: AcceptanceEstimate): number | undefined {
+  return listCost === undefined || estimate.costFactor === undefined ? listCost : listCost * estimate.costFactor;
+}
+
 function ruleMatches(rule: RoutingRule, task: Task, kind: ClassifiedTask | Task, input: RouteInput, difficulty: number, privacy: PrivacyClass): boolean {
   const { when } = rule;
   if (when.task && !when.task.some((t) => t === task || t === kind)) return false;
@@ -142,7 +152,10 @@ interface Scored {
   routed: RoutedModel;
   position: number;
   p: number;
+  /** The expected cost: the price-list estimate times what the estimator learned of this model here. */
   cost: number | undefined;
+  /** The price-list estimate alone. */
+  listCost: number | undefined;
   score: number;
   price?: ModelPrice;
   excluded?: string;
@@ -228,7 +241,8 @@ export function route(input: RouteInput): RouteDecision {
   const scoreModel = (routed: RoutedModel, position: number): Scored => {
     const price = prices(routed.model, routed.provider);
     const estimate = estimator.estimate(routed.model, context);
-    const cost = costOf(price, tokens);
+    const listCost = costOf(price, tokens);
+    const cost = withFactor(listCost, estimate);
     let excluded: string | undefined;
     let hit: 'daily' | 'monthly' | undefined;
     let missing: ModelCapability | undefined;
@@ -244,7 +258,7 @@ export function route(input: RouteInput): RouteDecision {
     else if (policy.latencyTargetMs > 0 && estimate.latencyMs !== undefined && estimate.latencyMs > policy.latencyTargetMs) {
       excluded = `expected ${Math.round(estimate.latencyMs)} ms, over the ${policy.latencyTargetMs} ms target`;
     }
-    return { routed, position, p: estimate.p, cost, score: 0, price, excluded, samples: estimate.samples, source: estimate.source, estimate };
+    return { routed, position, p: estimate.p, cost, listCost, score: 0, price, excluded, samples: estimate.samples, source: estimate.source, estimate };
   };
   const scored: Scored[] = routedModels.map(scoreModel);
   // A budget whose limit says "step down": when every candidate would pass it, any other allowed
@@ -263,7 +277,8 @@ export function route(input: RouteInput): RouteDecision {
   // be w more likely to be accepted than a free one.
   const costForScore = (s: Scored) => s.cost ?? dearest();
   const reference = Math.max(0, ...scored.map(costForScore));
-  const priceTerm = (s: Scored) => (reference > 0 ? (policy.priceWeight * paceFactor * costForScore(s)) / reference : 0);
+  const priceTermOf = (cost: number) => (reference > 0 ? (policy.priceWeight * paceFactor * cost) / reference : 0);
+  const priceTerm = (s: Scored) => priceTermOf(costForScore(s));
   // With retries left, a model's value includes what a rejection leaves: the best next choice given
   // that this one was rejected (the learner's escalation estimates), and so on for the attempts left.
   const attemptsLeft = Math.max(1, Math.min(MAX_LOOKAHEAD, input.attemptsLeft ?? 1));
@@ -283,8 +298,10 @@ export function route(input: RouteInput): RouteDecision {
     const after: EstimateContext = { ...context, rejected: tried };
     for (const s of usable) {
       if (tried.includes(s.routed.model.id)) continue;
-      const p = estimator.estimate(s.routed.model, after).p;
-      best = Math.max(best, p - priceTerm(s) - ATTEMPT_PENALTY + (1 - p) * valueAfter([...tried, s.routed.model.id], left - 1));
+      // What this model costs and how often it is accepted once those before it were rejected here.
+      const next = estimator.estimate(s.routed.model, after);
+      const cost = withFactor(s.listCost, next) ?? dearest();
+      best = Math.max(best, next.p - priceTermOf(cost) - ATTEMPT_PENALTY + (1 - next.p) * valueAfter([...tried, s.routed.model.id], left - 1));
     }
     memo.set(key, best);
     return best;
@@ -309,7 +326,15 @@ export function route(input: RouteInput): RouteDecision {
   // Bounded exploration (Thompson sampling): a draw from each posterior may put another model
   // first, but only one whose expected score is within EXPLORATION_MAX_LOSS of the best.
   let exploring: { best: Scored; drawn: number } | undefined;
-  if (mode !== 'task' && input.explore !== false && estimator.sample && ordered.length > 1) {
+  let warmingUp: number | undefined;
+  // A model the estimator has seen fewer than WARM_UP_ANSWERS answers of, anywhere, answers first:
+  // without them its estimate is only a prior, and a prior alone keeps a good model out for good.
+  const cold = mode !== 'task' && input.explore !== false ? ordered.slice(1).find((s) => s.estimate.modelSamples !== undefined && Math.round(s.estimate.modelSamples) < WARM_UP_ANSWERS) : undefined;
+  if (cold) {
+    warmingUp = cold.estimate.modelSamples;
+    exploring = { best: ordered[0], drawn: cold.p };
+    ordered = [cold, ...ordered.filter((s) => s !== cold)];
+  } else if (mode !== 'task' && input.explore !== false && estimator.sample && ordered.length > 1) {
     const draws = ordered.map((s) => ({ s, drawn: scoreOf(s, estimator.sample!(s.routed.model, context, s.estimate)) }));
     const top = draws.reduce((a, b) => (b.drawn > a.drawn ? b : a));
     if (top.s !== ordered[0] && ordered[0].score - top.s.score <= EXPLORATION_MAX_LOSS && top.s.samples < EXPLORATION_MAX_EVIDENCE) {
@@ -321,13 +346,16 @@ export function route(input: RouteInput): RouteDecision {
   const fallbacks = rest.slice(0, MAX_CHAIN - 1);
 
   const decidedBy: RouteDecision['decidedBy'] = mode === 'task' || ordered.length === 1 ? (rule ? 'rule' : 'task-setting') : 'estimate';
-  const evidence = chosen.source === 'learned' ? `learned from ${Math.round(chosen.samples)} signal${Math.round(chosen.samples) === 1 ? '' : 's'}` : 'by tier prior';
+  const evidence = `${chosen.source === 'learned' ? `learned from ${Math.round(chosen.samples)} signal${Math.round(chosen.samples) === 1 ? '' : 's'}` : 'by tier prior'}${learnedNotes(chosen.estimate)}`;
   const escalation = rejected.length > 0 ? `, after ${rejected.join(', ')} ${rejected.length === 1 ? 'was' : 'were'} rejected` : '';
+  const candidatesFrom = origin ? `, candidates from ${origin}` : '';
   const how =
     decidedBy === 'estimate'
-      ? exploring
-        ? `exploring: a posterior draw put its acceptance at ${exploring.drawn.toFixed(2)} (expected ${chosen.p.toFixed(2)}, ${evidence}) over ${exploring.best.routed.model.id} (expected ${exploring.best.p.toFixed(2)})${escalation}${origin ? `, candidates from ${origin}` : ''}`
-        : `best score among ${eligible.length} (acceptance ${chosen.p.toFixed(2)} ${evidence}${escalation}${origin ? `, candidates from ${origin}` : ''})${runnerUp(ordered[1])}`
+      ? warmingUp !== undefined
+        ? `trying it: ${Math.round(warmingUp)} of the first ${WARM_UP_ANSWERS} answers of a model are in, and its estimate (${chosen.p.toFixed(2)}, ${evidence}) is not trusted alone before all are, over ${exploring?.best.routed.model.id} (expected ${exploring?.best.p.toFixed(2)})${escalation}${candidatesFrom}`
+        : exploring
+          ? `exploring: a posterior draw put its acceptance at ${exploring.drawn.toFixed(2)} (expected ${chosen.p.toFixed(2)}, ${evidence}) over ${exploring.best.routed.model.id} (expected ${exploring.best.p.toFixed(2)})${escalation}${candidatesFrom}`
+          : `best score among ${eligible.length} (acceptance ${chosen.p.toFixed(2)} ${evidence}${escalation}${candidatesFrom})${runnerUp(ordered[1])}`
       : `${origin}${escalation}`;
   const priceNote = chosen.cost === undefined ? ' — no known price for this model: set its price in coderoute.models' : '';
   const stepNote = steppedDown ? ` Stepped down: every model for ${input.task} would go past the remaining ${steppedDown} budget, whose limit says step down.` : '';
@@ -384,6 +412,26 @@ function catalogueOf(policy: Policy): Map<string, RoutedModel> {
     catalogues.set(policy.models, catalogue);
   }
   return catalogue;
+}
+
+/**
+ * What else the estimate says it learned, as clauses: a context effect every model shares ("; this
+ * repo=django is harder for every model") and a cost unlike the price list ("; 1.8× its list price
+ * here, from 12 charges").
+ */
+function learnedNotes(estimate: AcceptanceEstimate): string {
+  let notes = '';
+  if (estimate.context) {
+    const parts = estimate.context.bucket.split('|');
+    const after = parts[0].startsWith('after=') ? `after ${parts[0].slice('after='.length).split('+').join(' and ')} failed` : '';
+    const facts = after ? parts.slice(1) : parts;
+    const what = [after, facts.length > 0 ? `with ${facts[facts.length - 1]}` : ''].filter(Boolean).join(', ');
+    notes += `; ${what} it is ${estimate.context.shift < 0 ? 'harder' : 'easier'} for every model (odds ×${Math.exp(estimate.context.shift).toFixed(2)})`;
+  }
+  if (estimate.costFactor !== undefined && estimate.costSamples && Math.abs(Math.log(estimate.costFactor)) >= Math.log(1.25)) {
+    notes += `; costs ${estimate.costFactor.toFixed(1)}× its list price here, from ${Math.round(estimate.costSamples)} charge${Math.round(estimate.costSamples) === 1 ? '' : 's'}`;
+  }
+  return notes;
 }
 
 /** ", ahead of cheap (acceptance 0.21 learned from 8 signals)": what the choice was weighed against. */
