@@ -9,7 +9,7 @@ import { WorkerTokenCounter } from '../core/tokens/workerTokenCounter';
 import type { Policy } from '../core/policy/policy';
 import { budgetFromAttempts } from '../core/route/budgetState';
 import { priceOf } from '../core/route/pricing';
-import type { BudgetState, PriceLookup } from '../core/route/router';
+import { typicalCostUsd, type BudgetState, type PriceLookup } from '../core/route/router';
 import { DocumentTexts } from './documentTexts';
 import { ProposalController, proposalFrom, type ProposeEditArgs } from './actions/proposals';
 import { OutcomeFile } from './learn/outcomeFile';
@@ -104,7 +104,7 @@ export class CodeRouteContext implements vscode.Disposable {
     this.repoPolicy = this.own(new RepoPolicyWatcher(extension.workspaceState, () => this.settings.current.settings, log));
     this.outcomes = new OutcomeLog({ sink: OutcomeFile.in(extension.globalStorageUri), logger: log });
     this.proposals = this.own(new ProposalController(this.outcomes));
-    this.learning = this.own(new LearningStore(extension, this.settings, log));
+    this.learning = this.own(new LearningStore(extension, this.settings, log, (modelId) => typicalCostUsd(this.settings.current.settings, modelId, this.prices)));
     this.spend = this.own(new SpendService(extension.globalStorageUri, () => limitsFrom(this.settings.current.settings, this.policy()), log));
     // The status bar shows today's spend from the start; the ledger opens in the background.
     void this.spend.ready();

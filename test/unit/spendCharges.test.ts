@@ -3,7 +3,7 @@ import type { Attempt, ChatRunResult } from '../../src/core/actions/runChatAttem
 import { parseSettings, type SettingKey } from '../../src/core/config/settingsSchema';
 import { priceOf } from '../../src/core/route/pricing';
 import { routeByTask } from '../../src/core/route/routeDecision';
-import { reservationFor, settlementFor, stepDown } from '../../src/core/spend/charges';
+import { costSampleFor, reservationFor, settlementFor, stepDown } from '../../src/core/spend/charges';
 import { statusView } from '../../src/core/spend/statusText';
 import type { BudgetStatus } from '../../src/core/spend/spendSource';
 
@@ -45,6 +45,23 @@ describe('spend charges', () => {
     const r = reservationFor(unknown, { input: 1000, maxOutput: 1000 }, priceOf, settings, 'highest-known');
     assert.ok('usd' in r && r.usd > 0, 'never as free');
     assert.deepEqual(reservationFor(unknown, { input: 1000, maxOutput: 1000 }, priceOf, settings, 'refuse'), { unpriced: 'mystery' });
+  });
+
+  it('tells the learner what the answering model cost against the price list’s estimate for it (issue 17)', () => {
+    const run: ChatRunResult = {
+      attempts: [attempt('big', 1000, 0, { status: 'error', errorKind: 'server' }), attempt('small', 3000, 1500)],
+      answeredBy: decision.fallbacks[0],
+      result: { text: 'ok', usage: { inputTokens: 3000, outputTokens: 1500, estimated: false } },
+    };
+    const sample = costSampleFor(decision, run, ctx);
+    const small = decision.candidates.find((c) => c.modelId === 'small');
+    assert.ok(sample && small?.estCostUsd);
+    assert.equal(sample.estimatedUsd, small.estCostUsd);
+    assert.ok(Math.abs(sample.actualUsd - (3000 * 0.5 + 1500 * 2) / 1e6) < 1e-12, 'the answering attempt only, at its price');
+    // Against the price list, not an estimate that already holds what was learned.
+    const learned = { ...decision, candidates: decision.candidates.map((c) => (c.modelId === 'small' ? { ...c, estCostUsd: 1, listCostUsd: small.estCostUsd } : c)) };
+    assert.equal(costSampleFor(learned, run, ctx)?.estimatedUsd, small.estCostUsd);
+    assert.equal(costSampleFor(decision, { attempts: run.attempts }, ctx), undefined, 'no answer, nothing to learn');
   });
 
   it('settles every attempt at its own price, a cancelled stream for what it produced, and the counterfactual at the dearest model', () => {

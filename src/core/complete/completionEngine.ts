@@ -1,3 +1,4 @@
+import { costSampleFor } from '../spend/charges';
 import { runChat, type Attempt, type ChatRunResult } from '../actions/runChatAttempt';
 import type { Classification, InlineKind } from '../classify/classification';
 import type { Settings } from '../config/settingsSchema';
@@ -311,7 +312,10 @@ export class CompletionEngine {
     setImmediate(() => void reservation.settle(run));
     deps.onAttempts?.(run.attempts);
     if (!run.result || !run.answeredBy) return none(signal.aborted || run.error?.kind === 'cancelled' ? 'cancelled' : 'failed', { message: run.error?.message, subject: chain.chosen.provider.id, decision: chain });
-    if (learner && chain.estimateContext) learner.record(requestId, run.answeredBy.model.id, chain.estimateContext);
+    if (learner && chain.estimateContext) {
+      const cost = costSampleFor(chain, run, { prices: deps.prices, catalogue: settings, unknown: settings.budget.unknownPrice });
+      learner.record(requestId, run.answeredBy.model.id, chain.estimateContext, cost);
+    }
 
     let text = postprocessCompletion({
       completion: run.result.text,

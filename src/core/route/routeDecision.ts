@@ -12,8 +12,10 @@ export interface RouteCandidate {
   score: number;
   /** Predicted probability of acceptance. */
   pAccept?: number;
-  /** Estimated dollars for this request; undefined when the price is unknown. */
+  /** Estimated dollars for this request (the price list, times what was learned of this model's cost here); undefined when the price is unknown. */
   estCostUsd?: number;
+  /** The price list's estimate alone, when what was learned changed it. */
+  listCostUsd?: number;
   note: string;
   /** Left out (privacy, policy, capability, budget, latency); `note` says why. */
   excluded?: boolean;

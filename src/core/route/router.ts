@@ -111,6 +111,13 @@ function contextFeatures(input: RouteInput): (readonly [string, string])[] {
 }
 const DEFAULT_TOKENS = { input: 1500, output: 500 };
 
+/** A model's price-list cost of a typical request (the router's default token estimate), when its price is known. */
+export function typicalCostUsd(catalogue: { models: readonly ModelConfig[]; providers: readonly ProviderConfig[] }, modelId: string, prices: PriceLookup): number | undefined {
+  const model = catalogue.models.find((m) => m.id === modelId);
+  const provider = model && catalogue.providers.find((p) => p.id === model.provider);
+  return model && provider ? costOf(prices(model, provider), DEFAULT_TOKENS) : undefined;
+}
+
 function costOf(price: ModelPrice | undefined, tokens: { input: number; output: number }): number | undefined {
   return price ? estimateCost(price, tokens.input, tokens.output) : undefined;
 }
@@ -367,6 +374,7 @@ export function route(input: RouteInput): RouteDecision {
       score: s.excluded ? 0 : Math.round(s.score * 1000) / 1000,
       pAccept: Math.round(s.p * 1000) / 1000,
       estCostUsd: s.cost,
+      listCostUsd: s.listCost !== s.cost ? s.listCost : undefined,
       note: s.excluded ? `excluded: ${s.excluded}` : s.cost === undefined ? 'price unknown (scored as the dearest known model)' : `${s.price?.source ?? ''} price`,
       excluded: s.excluded ? true : undefined,
     })),

@@ -1,4 +1,5 @@
 import type { Attempt, ChatRunResult } from '../actions/runChatAttempt';
+import type { CostSample } from '../learn/learner';
 import type { ModelConfig, ProviderConfig } from '../config/settingsSchema';
 import { estimateCost, highestKnownPrice, type ModelPrice } from '../route/pricing';
 import type { RouteDecision, RoutedModel } from '../route/routeDecision';
@@ -49,6 +50,26 @@ function attemptUsd(attempt: Attempt, prices: PriceLookup, catalogue: Catalogue,
   const provider = catalogue.providers.find((p) => p.id === attempt.providerId);
   const price = model && provider ? chargePrice(model, provider, prices, catalogue, unknown) : undefined;
   return price ? estimateCost(price, attempt.inputTokens, attempt.outputTokens) : 0;
+}
+
+/**
+ * What the answering model's call cost against what the router's price list expected of it, for
+ * the learner (which learns the ratio per context). Undefined when either is unknown, or when the
+ * answer was not the model's own (a cached completion costs nothing).
+ */
+export function costSampleFor(
+  decision: RouteDecision,
+  run: Pick<ChatRunResult, 'attempts' | 'answeredBy'>,
+  context: { prices: PriceLookup; catalogue: Catalogue; unknown: UnknownPricePolicy },
+): CostSample | undefined {
+  const answered = run.answeredBy?.model.id;
+  if (!answered) return undefined;
+  const attempt = [...run.attempts].reverse().find((a) => a.modelId === answered && a.status === 'ok');
+  const candidate = decision.candidates.find((c) => c.modelId === answered);
+  const estimatedUsd = candidate?.listCostUsd ?? candidate?.estCostUsd;
+  if (!attempt || estimatedUsd === undefined) return undefined;
+  const actualUsd = attemptUsd(attempt, context.prices, context.catalogue, context.unknown);
+  return estimatedUsd > 0 && actualUsd > 0 ? { estimatedUsd, actualUsd } : undefined;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { costSampleFor } from '../../core/spend/charges';
 import * as vscode from 'vscode';
 import { runChat, type Attempt, type ChatRunResult } from '../../core/actions/runChatAttempt';
 import type { Classification } from '../../core/classify/classification';
@@ -263,7 +264,9 @@ export async function callModel(
   outcome.attempts.forEach((attempt) => ctx.history.record(attempt, Date.now()));
   // The user's verdict on the answer counts for the model that gave it: a fallback, when the chosen one failed.
   if (outcome.result && outcome.answeredBy && decision.estimateContext && ctx.settings.current.settings.learning.enabled) {
-    ctx.learning.learner.record(decision.requestId, outcome.answeredBy.model.id, decision.estimateContext);
+    const { settings } = ctx.settings.current;
+    const cost = costSampleFor(decision, outcome, { prices: ctx.prices, catalogue: settings, unknown: settings.budget.unknownPrice });
+    ctx.learning.learner.record(decision.requestId, outcome.answeredBy.model.id, decision.estimateContext, cost);
   }
   return { outcome, last: outcome.attempts[outcome.attempts.length - 1], decision };
 }

@@ -14,7 +14,7 @@ export const SAVE_DELAY_MS = 1000;
  * not on the local disk (a virtual host) keeps learning in memory for the session.
  */
 export class LearningStore implements vscode.Disposable {
-  readonly learner = new Learner();
+  readonly learner: Learner;
   private file: string | undefined;
   private loading: Promise<void> | undefined;
   /** Set while a state is being loaded: that is not a change to save. */
@@ -29,7 +29,10 @@ export class LearningStore implements vscode.Disposable {
     private readonly extension: Pick<vscode.ExtensionContext, 'storageUri' | 'globalStorageUri'>,
     private readonly settings: SettingsReader,
     private readonly log: vscode.LogOutputChannel,
+    /** A model's price-list cost of a typical request, when known (the learner's expectation of a model it barely knows leans on it). */
+    listCost?: (modelId: string) => number | undefined,
   ) {
+    this.learner = new Learner({ listCost });
     this.stopListening = this.learner.onDidChange(() => this.changed());
     vscode.workspace.onDidChangeConfiguration(
       (event) => {

@@ -113,7 +113,7 @@ describe('Learning from accept / reject', () => {
       return state.models['learn-code'] ? state : undefined;
     }, 'the debounced save', 10_000);
     assert.equal(saved.format, 'coderoute-learning');
-    assert.equal(saved.version, 1);
+    assert.equal(saved.version, 2);
     assert.ok(saved.models['learn-cheap']['*'][1] >= 1);
   });
 
@@ -122,7 +122,7 @@ describe('Learning from accept / reject', () => {
     const written = await vscode.commands.executeCommand<vscode.Uri | undefined>('coderoute.exportLearning', target);
     assert.equal(written?.toString(), target.toString());
     const text = readFileSync(target.fsPath, 'utf8');
-    assert.match(text, /^\{\n {2}"format": "coderoute-learning",\n {2}"version": 1,/);
+    assert.match(text, /^\{\n {2}"format": "coderoute-learning",\n {2}"version": 2,/);
     assert.deepEqual(Object.keys((JSON.parse(text) as LearningState).models).sort(), ['learn-cheap', 'learn-code']);
   });
 
