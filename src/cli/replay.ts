@@ -62,7 +62,10 @@ export function replayCommand(positionals: string[], args: ReplayArgs): number {
     for (const { column, why } of matrix.ignoredColumns) process.stderr.write(`replay: column ${column} is not used as context: ${why}\n`);
     if (args.json) {
       const { policies, tasks, seeds } = result;
-      process.stdout.write(`${JSON.stringify({ tasks, seeds, policies, max_attempts: result.max_attempts, features: result.features, exploration_rate: result.exploration_rate, learned_by_seed: result.learned_by_seed, best_chains: result.best_chains }, null, 2)}\n`);
+      const { max_attempts, features, exploration_rate, learned_by_seed, best_chains, models, context_ceiling, models_hull_at_learned_cost } = result;
+      process.stdout.write(
+        `${JSON.stringify({ tasks, seeds, policies, max_attempts, features, exploration_rate, learned_by_seed, best_chains, models, context_ceiling, models_hull_at_learned_cost }, null, 2)}\n`,
+      );
       return 0;
     }
     process.stdout.write(`${replayTable(result)}\n`);

@@ -179,50 +179,35 @@ function logit(p: number): number {
   return Math.log(q / (1 - q));
 }
 
-/**
- * A bucket key's parts: what it says of rejections (`depth=N`, `after=…`) and the facts that
- * refine it (`task=…`, `lang=…`, …). `*` has neither.
- */
-function partsOf(key: string): { head?: string; facts: string[] } {
-  let parts = partsCache.get(key);
-  if (!parts) {
-    const split = key === '*' ? [] : key.split('|');
-    parts = split.length > 0 && (split[0].startsWith('after=') || split[0].startsWith('depth=')) ? { head: split[0], facts: split.slice(1) } : { facts: split };
-    // Bucket keys are few (contexts seen), but a long-lived host should not keep every one forever.
-    if (partsCache.size > 50_000) partsCache.clear();
-    partsCache.set(key, parts);
-  }
-  return parts;
+/** Whether a bucket is of answers after a rejection (`depth=N`, `after=…`): those are not in the fits. */
+function isAfterRejection(key: string): boolean {
+  return key.startsWith('after=') || key.startsWith('depth=');
 }
-const partsCache = new Map<string, { head?: string; facts: string[] }>();
 
-/** The level of a bucket: how many facts it names. */
+/** The first-answer path of the same facts as an after-rejection path. */
+function firstAnswerPath(path: readonly string[]): string[] {
+  return ['*', ...path.slice(3).map((key) => key.slice(key.indexOf('|') + 1))];
+}
+
+/** The level of a first-answer bucket: how many facts it names. */
 function levelOf(key: string): number {
-  return partsOf(key).facts.length;
+  if (key === '*') return 0;
+  let level = 1;
+  for (let i = key.indexOf('|'); i >= 0; i = key.indexOf('|', i + 1)) level++;
+  return level;
 }
 
-/** The first-answer bucket of the same facts. */
-function firstAnswerKey(facts: readonly string[]): string {
-  return facts.length > 0 ? facts.join('|') : '*';
-}
-
-/** The bucket one fact coarser (for a bucket of level 1 or more). */
+/** The first-answer bucket one fact coarser (for a bucket of level 1 or more). */
 function parentOf(key: string): string {
   const cut = key.lastIndexOf('|');
-  if (cut >= 0) return key.slice(0, cut);
-  return partsOf(key).head ?? '*';
-}
-
-/** `depth=N` for `after=a+b` (N = 2). */
-function depthOf(head: string): string {
-  return `depth=${head.slice('after='.length).split('+').length}`;
+  return cut < 0 ? '*' : key.slice(0, cut);
 }
 
 /** The context a bucket stands for, as far as its facts say (for the tier prior of its cells). */
 function contextOfBucket(key: string): EstimateContext {
   let task = 'generate';
   let difficulty = 0.5;
-  for (const fact of partsOf(key).facts) {
+  for (const fact of key === '*' ? [] : key.split('|')) {
     const at = fact.indexOf('=');
     const [name, value] = [fact.slice(0, at), fact.slice(at + 1)];
     if (name === 'task') task = value;
@@ -367,13 +352,42 @@ export class Learner implements AcceptanceEstimator {
       path = bucketPath(context);
       this.paths.set(context, path);
     }
-    const learned = this.learnedPart(model.id, path);
-    const p = logistic(logit(prior.p) + learned.odds);
+    const after = path.length > 1 && path[1].startsWith('depth=');
+    const learned = this.learnedPart(model.id, after ? firstAnswerPath(path) : path);
+    let p = logistic(logit(prior.p) + learned.odds);
+    let samples = learned.samples;
+    let sdOdds = learned.sdOdds;
+    let moved = learned.context;
+    if (after) {
+      // After a rejection: the model's first answers here, then its own answers after that many
+      // rejections, after exactly those, and after those here, each bucket borrowing
+      // `priorStrength` observations from the estimate before it. What a rejection reveals is
+      // the model's own: a cheap model failing where another failed says little of a strong one.
+      const k = this.options.priorStrength;
+      const counts = this.buckets.get(model.id);
+      const now = this.now();
+      let parent: Counts | undefined;
+      let own = 0;
+      for (const key of path.slice(1)) {
+        const raw = counts?.get(key);
+        const c = raw && this.decayed(raw, now);
+        const same = c && parent && Math.abs(parent.n - c.n) < 1e-9 && Math.abs(parent.s - c.s) < 1e-9;
+        if (c && !same && c.n > 1e-6) {
+          const before = p;
+          p = (c.s + k * p) / (c.n + k);
+          samples = c.n;
+          own = c.n;
+          if (Math.abs(logit(p) - logit(before)) >= NOTABLE_SHIFT) moved = { bucket: key, shift: logit(p) - logit(before) };
+        }
+        parent = c;
+      }
+      sdOdds = Math.sqrt(1 / (1 / (sdOdds * sdOdds + 1 / this.tau()) + own * p * (1 - p)));
+    }
     const estimate: AcceptanceEstimate = {
       p,
-      samples: learned.samples,
-      source: learned.samples > 0 ? 'learned' : 'prior',
-      sd: p * (1 - p) * learned.sdOdds,
+      samples,
+      source: samples > 0 ? 'learned' : 'prior',
+      sd: p * (1 - p) * sdOdds,
       modelSd: p * (1 - p) * learned.modelSdOdds,
       modelSamples: learned.answered,
       latencyMs: prior.latencyMs,
@@ -382,7 +396,7 @@ export class Learner implements AcceptanceEstimator {
       estimate.costFactor = Math.exp(learned.logCost);
       estimate.costSamples = learned.costSamples;
     }
-    if (learned.context) estimate.context = learned.context;
+    if (moved) estimate.context = moved;
     return estimate;
   }
 
@@ -578,6 +592,7 @@ export class Learner implements AcceptanceEstimator {
       this.fresh.clear();
     } else {
       for (const key of keys) {
+        if (isAfterRejection(key)) continue;
         const level = levelOf(key);
         const touched = (this.touched[level] ??= new Map());
         (touched.get(modelId) ?? touched.set(modelId, new Set()).get(modelId)!).add(key);
@@ -599,39 +614,18 @@ export class Learner implements AcceptanceEstimator {
     const fit = this.fitOf(level);
     const own = fit.bucket.get(key);
     if (own !== undefined) return { value: own, variance: 1 / (fit.bucketInfo.get(key) ?? this.tau()) };
-    return this.effectMean(key, level, fit);
+    return this.effectMean(key, level);
   }
 
-  /**
-   * What a bucket's effect is expected to be before its own evidence: its parent's at the level
-   * above; after a rejection, also what its last fact does to first answers (a repository hard
-   * for first answers is hard for second ones too); at the top, none for first answers and for
-   * `depth=N`, and `depth=N`'s for `after=…`.
-   */
-  private effectMean(key: string, level: number, fit: LevelFit): Value {
-    const tau = this.tau();
-    const { head, facts } = partsOf(key);
-    if (level === 0) {
-      if (!head || head.startsWith('depth=')) return { value: 0, variance: key === '*' ? 0 : 1 / tau };
-      const depth = fit.bucket.get(depthOf(head));
-      return { value: depth ?? 0, variance: (depth === undefined ? 1 / tau : 1 / (fit.bucketInfo.get(depthOf(head)) ?? tau)) + 1 / tau };
-    }
+  /** What a bucket's effect is expected to be before its own evidence: its parent's at the level above (none at the top). */
+  private effectMean(key: string, level: number): Value {
+    if (level === 0) return { value: 0, variance: 0 };
     const up = this.effect(parentOf(key), level - 1);
-    if (!head) return { value: up.value, variance: up.variance + 1 / tau };
-    const first = firstAnswerKey(facts);
-    const fact = this.effect(first, level).value - this.effect(parentOf(first), level - 1).value;
-    return { value: up.value + fact, variance: up.variance + 1 / tau };
+    return { value: up.value, variance: up.variance + 1 / this.tau() };
   }
 
   private costEffect(key: string, level: number): number {
-    const own = this.fitOf(level).bucketCost.get(key);
-    if (own !== undefined) return own;
-    if (level === 0) return 0;
-    const { head, facts } = partsOf(key);
-    const up = this.costEffect(parentOf(key), level - 1);
-    if (!head) return up;
-    const first = firstAnswerKey(facts);
-    return up + this.costEffect(first, level) - this.costEffect(parentOf(first), level - 1);
+    return this.fitOf(level).bucketCost.get(key) ?? this.costMean(key, level);
   }
 
   /** A model's record in a bucket beyond its offset and the bucket's effect: its fitted one, or its parent bucket's, a prior's worth less sure. */
@@ -644,15 +638,9 @@ export class Learner implements AcceptanceEstimator {
   }
 
   private cellMean(model: string, key: string, level: number, kind: 'cell' | 'cellCost'): Value {
-    const tau = this.tau();
-    if (level === 0) {
-      const { head } = partsOf(key);
-      if (!head || head.startsWith('depth=')) return { value: 0, variance: 1 / tau };
-      const depth = this.fitOf(0)[kind].get(cellKey(model, depthOf(head)));
-      return { value: depth ?? 0, variance: 2 / tau };
-    }
+    if (level === 0) return { value: 0, variance: 1 / this.tau() };
     const up = this.cellValue(model, parentOf(key), level - 1, kind);
-    return { value: up.value, variance: up.variance + 1 / tau };
+    return { value: up.value, variance: up.variance + 1 / this.tau() };
   }
 
   /** What the pool expects of a model's offset before its own answers (see `fitPool`). */
@@ -750,8 +738,7 @@ export class Learner implements AcceptanceEstimator {
     }
     this.fresh.add(level);
     this.touched[level] = new Map();
-    // `depth=N` before the `after=…` buckets that lean on it.
-    const keys = [...(this.levels[level] ?? [])].sort((a, b) => Number(b.startsWith('depth=')) - Number(a.startsWith('depth=')));
+    const keys = [...(this.levels[level] ?? [])];
     cells.byModel.clear();
     cells.byKey.clear();
     cells.byId.clear();
@@ -831,7 +818,7 @@ export class Learner implements AcceptanceEstimator {
 
   /** The log-odds the fit gives a cell, and its log cost factor. */
   private cellOdds(fit: LevelFit, c: FitCell, level: number): number {
-    const bucket = fit.bucket.get(c.key) ?? this.effectMean(c.key, level, fit).value;
+    const bucket = fit.bucket.get(c.key) ?? this.effectMean(c.key, level).value;
     return c.prior + (fit.model.get(c.model) ?? 0) + bucket + (fit.cell.get(c.id) ?? c.mean);
   }
 
@@ -878,7 +865,7 @@ export class Learner implements AcceptanceEstimator {
   private stepBucket(fit: LevelFit, key: string, here: readonly FitCell[], level: number): number {
     const tau = this.tau();
     const kc = COST_PRIOR_STRENGTH;
-    const mean = this.effectMean(key, level, fit).value;
+    const mean = this.effectMean(key, level).value;
     const b = fit.bucket.get(key) ?? mean;
     const { g, h, lc, cn } = this.evidenceOf(fit, here, level, 'bucket');
     const step = clip((g - tau * (b - mean)) / (h + tau));
@@ -901,21 +888,14 @@ export class Learner implements AcceptanceEstimator {
     return Math.abs(step);
   }
 
-  /** What a bucket's cost effect is expected to be before its own charges (as `effectMean`, for the log cost factor). */
+  /** What a bucket's cost effect is expected to be before its own charges: its parent's (none at the top). */
   private costMean(key: string, level: number): number {
-    if (level === 0) {
-      const { head } = partsOf(key);
-      return head?.startsWith('after=') ? (this.fitOf(0).bucketCost.get(depthOf(head)) ?? 0) : 0;
-    }
-    const { head, facts } = partsOf(key);
-    const up = this.costEffect(parentOf(key), level - 1);
-    if (!head) return up;
-    const first = firstAnswerKey(facts);
-    return up + this.costEffect(first, level) - this.costEffect(parentOf(first), level - 1);
+    return level === 0 ? 0 : this.costEffect(parentOf(key), level - 1);
   }
 
   /** Notes a bucket at its level, for the fits. */
   private noteBucket(key: string): void {
+    if (isAfterRejection(key)) return;
     (this.levels[levelOf(key)] ??= new Set()).add(key);
   }
 

@@ -59,6 +59,22 @@ export interface ReplayResult {
   best_chains: string[][];
   /** Share of learned decisions that explored. */
   exploration_rate: number;
+  /**
+   * The ceiling of a router that sees only the matrix's context columns: for each context, the
+   * chain (of up to max_attempts pool models) that was best there, chosen knowing every outcome,
+   * for every trade of cost against accepted tasks. `frontier` is that curve (mean over seeds);
+   * `at_learned_cost` its quality at the learned policy's cost, seed by seed, averaged.
+   */
+  context_ceiling: {
+    at_learned_cost: { quality: number; quality_vs_strong: number };
+    frontier: { cost_vs_strong: number; quality_vs_strong: number }[];
+  };
+  /**
+   * The best mixture of single pool models (their upper hull, one attempt each) at the learned
+   * policy's cost: what always choosing one model, or splitting the requests between two at
+   * random, gives. A router beats fixed choices where it lies above this.
+   */
+  models_hull_at_learned_cost: { quality: number; quality_vs_strong: number };
   /** Cumulative acceptance and cost along the task stream (mean over seeds), for the learning curve. */
   curve: { task: number; learned_quality: number; learned_cost: number; strong_quality: number; strong_cost: number }[];
 }
@@ -156,6 +172,10 @@ export function runReplay(matrix: OutcomeMatrix, options: ReplayOptions): Replay
   }
   let decisions = 0;
   let explored = 0;
+  const contextOf = (task: string) => (matrix.features.get(task) ?? []).map(([, v]) => v).join('|');
+  const hullAtLearned: number[] = [];
+  const ceilingAtLearned: number[] = [];
+  const frontierSums = FRONTIER_COSTS.map(() => ({ quality: 0 }));
 
   for (let s = 0; s < options.seeds; s++) {
     const seed = firstSeed + s;
@@ -234,7 +254,12 @@ export function runReplay(matrix: OutcomeMatrix, options: ReplayOptions): Replay
     bestChains.push(best.chain);
     add('best_fixed_chain_hindsight', best.tally);
     add('oracle', runOracle(data, options.pool, costOf));
-    for (const model of options.pool) add(`${MODEL_PREFIX}${model}`, runChain(data, [model], costOf));
+    const alone = options.pool.map((model) => runChain(data, [model], costOf));
+    options.pool.forEach((model, i) => add(`${MODEL_PREFIX}${model}`, alone[i]));
+    hullAtLearned.push(upperHullAt(alone, learned.cost));
+    const frontier = contextFrontier(data, contextOf, options.pool, options.maxAttempts, costOf);
+    ceilingAtLearned.push(upperHullAt(frontier, learned.cost));
+    frontierSums.forEach((f, i) => (f.quality += upperHullAt(frontier, (FRONTIER_COSTS[i] * strongRun.cost) as number)));
   }
 
   const strong = mean(totals.get('always_strong') ?? [], tasks.length);
@@ -262,6 +287,11 @@ export function runReplay(matrix: OutcomeMatrix, options: ReplayOptions): Replay
     learned_by_seed: (totals.get('learned') ?? []).map((t) => summarize([t])),
     best_chains: bestChains,
     exploration_rate: decisions ? round(explored / decisions, 4) : 0,
+    context_ceiling: {
+      at_learned_cost: withRatio(meanOf(ceilingAtLearned), strong.quality),
+      frontier: FRONTIER_COSTS.map((cost, i) => ({ cost_vs_strong: cost, quality_vs_strong: ratio(frontierSums[i].quality / options.seeds, strong.quality) })),
+    },
+    models_hull_at_learned_cost: withRatio(meanOf(hullAtLearned), strong.quality),
     curve: curveSums.map((c, i) => ({
       task: Math.ceil(((i + 1) * n) / CURVE_POINTS),
       learned_quality: round(c.lq / options.seeds, 2),
@@ -300,6 +330,76 @@ function drawSeed(matrix: OutcomeMatrix, tasks: string[], models: string[], rand
 }
 
 type CostOf = (task: string, model: string) => number;
+
+/** Costs (against the strong model's) at which the context ceiling's curve is reported. */
+const FRONTIER_COSTS = [0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1];
+
+/**
+ * The points of the best per-context chains in hindsight: for each trade λ of dollars against
+ * accepted tasks, every context takes the chain (up to `maxAttempts` distinct pool models) with
+ * the most accepted − λ × cost on this seed's outcomes there; each λ gives one point.
+ */
+function contextFrontier(data: SeedData, contextOf: (task: string) => string, pool: string[], maxAttempts: number, costOf: CostOf): Tally[] {
+  const groups = new Map<string, string[]>();
+  for (const task of data.order) {
+    const key = contextOf(task);
+    groups.set(key, [...(groups.get(key) ?? []), task]);
+  }
+  const chains: string[][] = [];
+  const visit = (chain: string[]) => {
+    if (chain.length > 0) chains.push(chain);
+    if (chain.length < maxAttempts) for (const model of pool) if (!chain.includes(model)) visit([...chain, model]);
+  };
+  visit([]);
+  const tallies = [...groups.values()].map((tasks) =>
+    chains.map((chain) => {
+      const tally: Tally = { quality: 0, cost: 0, calls: 0 };
+      for (const task of tasks) tryChain(data, task, chain, costOf, tally);
+      return tally;
+    }),
+  );
+  const total = tallies.reduce((sum, group) => sum + Math.max(...group.map((t) => t.cost)), 0) || 1;
+  const points: Tally[] = [];
+  // λ from nothing (quality alone) to where a cent outweighs every task (cost alone), evenly in log.
+  for (let i = 0; i <= 240; i++) {
+    const lambda = i === 0 ? 0 : (data.order.length / total) * Math.pow(10, -4 + (8 * (i - 1)) / 239);
+    const point: Tally = { quality: 0, cost: 0, calls: 0 };
+    for (const group of tallies) {
+      const best = group.reduce((a, b) => (b.quality - lambda * b.cost > a.quality - lambda * a.cost + 1e-12 ? b : a));
+      point.quality += best.quality;
+      point.cost += best.cost;
+      point.calls += best.calls;
+    }
+    points.push(point);
+  }
+  return points;
+}
+
+/**
+ * The most accepted tasks at a cost, mixing the given points (their upper concave hull; below the
+ * cheapest point, its quality scaled down with the cost; past the dearest, its quality).
+ */
+export function upperHullAt(points: readonly Pick<Tally, 'quality' | 'cost'>[], cost: number): number {
+  const sorted = [...points].sort((a, b) => a.cost - b.cost || b.quality - a.quality);
+  const hull: Pick<Tally, 'quality' | 'cost'>[] = [];
+  for (const p of sorted) {
+    if (hull.length > 0 && p.quality <= hull[hull.length - 1].quality) continue;
+    while (hull.length >= 2) {
+      const [a, b] = [hull[hull.length - 2], hull[hull.length - 1]];
+      // b is under the line from a to p: not on the upper hull.
+      if ((b.quality - a.quality) * (p.cost - a.cost) <= (p.quality - a.quality) * (b.cost - a.cost)) hull.pop();
+      else break;
+    }
+    hull.push(p);
+  }
+  if (hull.length === 0) return 0;
+  if (cost <= hull[0].cost) return hull[0].cost > 0 ? (hull[0].quality * Math.max(0, cost)) / hull[0].cost : hull[0].quality;
+  for (let i = 1; i < hull.length; i++) {
+    const [a, b] = [hull[i - 1], hull[i]];
+    if (cost <= b.cost) return a.quality + ((b.quality - a.quality) * (cost - a.cost)) / (b.cost - a.cost || 1);
+  }
+  return hull[hull.length - 1].quality;
+}
 
 /** Tries `chain` on one task, stopping at the first accepted answer; adds what it did to `tally`. */
 function tryChain(data: SeedData, task: string, chain: readonly string[], costOf: CostOf, tally: Tally): void {
@@ -367,6 +467,14 @@ function mean(tallies: Tally[], tasks: number): { quality: number; cost: number;
   const k = Math.max(1, tallies.length);
   const sum = tallies.reduce((a, t) => ({ quality: a.quality + t.quality, cost: a.cost + t.cost, calls: a.calls + t.calls }), { quality: 0, cost: 0, calls: 0 });
   return { quality: round(sum.quality / k, 2), cost: round(sum.cost / k, 4), attempts: round(sum.calls / k / tasks, 3) };
+}
+
+function meanOf(values: readonly number[]): number {
+  return values.length > 0 ? values.reduce((a, b) => a + b, 0) / values.length : 0;
+}
+
+function withRatio(quality: number, strong: number): { quality: number; quality_vs_strong: number } {
+  return { quality: round(quality, 2), quality_vs_strong: ratio(quality, strong) };
 }
 
 function ratio(a: number, b: number): number {

@@ -31,10 +31,26 @@ export function replayTable(result: ReplayResult): string {
     '',
     `learned over the seeds: quality vs strong ${spread('quality_vs_strong')}, cost vs strong ${spread('cost_vs_strong')}; ${(result.exploration_rate * 100).toFixed(1)}% of decisions explored`,
     `best fixed chain in hindsight (seed 1): ${result.best_chains[0]?.join(' → ') ?? 'none'}`,
+    ceilingLines(result),
     '',
     'each pool model alone, one attempt per task:',
     ...modelRows(result),
     ...(result.max_attempts === 1 ? [frontierLine(result)] : []),
+  ].join('\n');
+}
+
+/**
+ * What a router seeing only the context columns could have done at most (the best chains per
+ * context, chosen knowing the outcomes), at the learned policy's cost and along the cost axis.
+ */
+function ceilingLines(result: ReplayResult): string {
+  const { context_ceiling: ceiling, policies } = result;
+  const learned = policies.learned;
+  const seen = result.features.length ? result.features.join(', ') : 'no context';
+  const curve = ceiling.frontier.map((f) => `${f.cost_vs_strong.toFixed(2)} → ${f.quality_vs_strong.toFixed(3)}`).join(', ');
+  return [
+    `best chains per context in hindsight (the ceiling of a router that sees ${seen}), quality vs strong at a cost vs strong of: ${curve}`,
+    `  at the learned policy's cost (${learned ? learned.cost_vs_strong.toFixed(3) : '?'}): ${ceiling.at_learned_cost.quality_vs_strong.toFixed(3)}; learned ${learned ? learned.quality_vs_strong.toFixed(3) : '?'}`,
   ].join('\n');
 }
 
@@ -56,7 +72,9 @@ function frontierLine(result: ReplayResult): string {
     lineQuality === undefined || !between
       ? 'no pool model on both sides of it in cost'
       : `${learned.quality >= lineQuality ? 'above' : 'below'} the line from ${between[0]} to ${between[1]} (${learned.quality.toFixed(1)} accepted against ${lineQuality.toFixed(1)} on the line)`;
-  return `learned, one attempt: ${line}; ${dominatedBy.length ? `dominated by ${dominatedBy.join(', ')}` : 'no single model is as good at no higher cost'}`;
+  const hull = result.models_hull_at_learned_cost;
+  const mixture = `${learned.quality >= hull.quality ? 'above' : 'below'} the best mixture of single models at its cost (${hull.quality.toFixed(1)})`;
+  return `learned, one attempt: ${line}; ${dominatedBy.length ? `dominated by ${dominatedBy.join(', ')}` : 'no single model is as good at no higher cost'}; ${mixture}`;
 }
 
 function escapeXml(text: string): string {
@@ -114,6 +132,20 @@ export function replaySvg(result: ReplayResult, title: string): string {
     parts.push(`<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="5" fill="${color}"/>`);
     text(x0 + w - 4, y0 + h - 10 - i * 14, `● ${name}`, `text-anchor="end" font-size="11" fill="${color}"`);
   });
+
+  // The ceiling of the best chains per context in hindsight: a dashed line.
+  const strongPolicy = result.policies.always_strong;
+  if (strongPolicy && result.context_ceiling.frontier.length > 0) {
+    const d = result.context_ceiling.frontier
+      .map((f, i) => {
+        const cx = x0 + Math.min(1, (f.cost_vs_strong * strongPolicy.cost) / maxCost) * w;
+        const cy = y0 + h - ((f.quality_vs_strong * strongPolicy.quality) / maxQuality) * h;
+        return `${i === 0 ? 'M' : 'L'}${cx.toFixed(1)},${cy.toFixed(1)}`;
+      })
+      .join(' ');
+    parts.push(`<path d="${d}" fill="none" stroke="${COLORS.best_fixed_chain_hindsight}" stroke-width="1.5" stroke-dasharray="4 3"/>`);
+    text(x0 + 8, y0 + 16, '- - best chains per context in hindsight (ceiling)', `font-size="11" fill="${COLORS.best_fixed_chain_hindsight}"`);
+  }
 
   // Each pool model alone: hollow squares, labelled.
   for (const [model, m] of Object.entries(result.models)) {
