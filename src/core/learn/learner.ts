@@ -306,6 +306,8 @@ export class Learner implements AcceptanceEstimator {
   private readonly listeners = new Set<() => void>();
   /** Bucket paths of the contexts being decided (one decision asks for many models with the same context). */
   private readonly paths = new WeakMap<EstimateContext, string[]>();
+  /** For a path after a rejection, the first-answer path of the same facts. */
+  private readonly firstPaths = new WeakMap<readonly string[], string[]>();
   /** Buckets by level, over every model. */
   private readonly levels: Set<string>[] = [];
   /** The models last asked about, for their tier priors in the fits. */
@@ -353,7 +355,12 @@ export class Learner implements AcceptanceEstimator {
       this.paths.set(context, path);
     }
     const after = path.length > 1 && path[1].startsWith('depth=');
-    const learned = this.learnedPart(model.id, after ? firstAnswerPath(path) : path);
+    let first = path;
+    if (after) {
+      first = this.firstPaths.get(path) ?? firstAnswerPath(path);
+      this.firstPaths.set(path, first);
+    }
+    const learned = this.learnedPart(model.id, first);
     let p = logistic(logit(prior.p) + learned.odds);
     let samples = learned.samples;
     let sdOdds = learned.sdOdds;
