@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ReplayInputError, parseCsv, readOutcomeMatrix } from '../../src/core/replay/outcomeMatrix';
-import { againstModels, runReplay } from '../../src/core/replay/replay';
+import { againstModels, runReplay, upperHullAt } from '../../src/core/replay/replay';
 import { replaySvg, replayTable } from '../../src/core/replay/replayReport';
 import { REPO_ROOT } from './repoRoot';
 
@@ -121,6 +121,36 @@ describe('coderoute replay: policies', () => {
     assert.match(replayTable(r), /each pool model alone, one attempt per task:[\s\S]*cheap[\s\S]*learned, one attempt: /);
   });
 
+  it('reports the ceiling of a router that sees only the context columns, and the best mixture of single models (issue 17)', () => {
+    const r = runReplay(matrix, { ...options, maxAttempts: 1 });
+    // Knowing the outcomes, the best per area is cheap where it is enough and strong elsewhere.
+    const top = r.context_ceiling.frontier[r.context_ceiling.frontier.length - 1];
+    assert.equal(top.cost_vs_strong, 1);
+    assert.ok(top.quality_vs_strong >= 1, `${top.quality_vs_strong}`);
+    assert.ok(r.context_ceiling.at_learned_cost.quality >= r.policies.learned.quality - 1, 'no online router beats the hindsight ceiling at its own cost');
+    const qualities = r.context_ceiling.frontier.map((f) => f.quality_vs_strong);
+    assert.deepEqual(qualities, [...qualities].sort((a, b) => a - b), 'more to spend, never less quality');
+    // Spending 0.5 of the strong model's cost per area the right way beats every mixture of single models.
+    const half = r.context_ceiling.frontier.find((f) => f.cost_vs_strong === 0.5);
+    assert.ok(half && half.quality_vs_strong > upperHullAt(Object.values(r.models), r.policies.always_strong.cost / 2) / r.policies.always_strong.quality);
+    assert.ok(r.models_hull_at_learned_cost.quality > 0);
+    assert.match(replayTable(r), /best chains per context in hindsight \(the ceiling of a router that sees area\)[\s\S]*at the learned policy's cost/);
+    assert.match(replayTable(r), /(above|below) the best mixture of single models at its cost/);
+  });
+
+  it('mixes points on their upper hull: between two on it, along the line; a point under it does not count', () => {
+    const points = [
+      { quality: 10, cost: 1 },
+      { quality: 15, cost: 2 },
+      { quality: 12, cost: 2.5 },
+      { quality: 16, cost: 3 },
+    ];
+    assert.equal(upperHullAt(points, 1.5), 12.5);
+    assert.equal(upperHullAt(points, 2.5), 15.5, 'the point at 2.5 lies under the hull');
+    assert.equal(upperHullAt(points, 0.5), 5, 'below the cheapest point: its quality, scaled down');
+    assert.equal(upperHullAt(points, 4), 16, 'past the dearest: its quality');
+  });
+
   it('plots cost against quality and the learning curve as plain SVG, escaping labels', () => {
     const svg = replaySvg(runReplay(matrix, { ...options, seeds: 1 }), 'a <title> & "quotes"');
     assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
@@ -130,6 +160,7 @@ describe('coderoute replay: policies', () => {
     // Each pool model alone is a hollow square, labelled.
     assert.equal((svg.match(/<rect x="[\d.]+" y="[\d.]+" width="8" height="8" fill="none"/g) ?? []).length, 3);
     assert.ok(svg.includes('mid, v2'));
+    assert.match(svg, /<path d="M[\d.]+,[\d.]+( L[\d.]+,[\d.]+)+" fill="none" stroke="#2b8a3e" stroke-width="1.5" stroke-dasharray="4 3"\/>/, 'the ceiling, dashed');
   });
 });
 
@@ -156,6 +187,10 @@ describe('coderoute replay on the command line (bundled)', () => {
     for (const name of ['learned', 'always_strong', 'always_cheapest', 'random', 'best_fixed_chain_hindsight', 'oracle']) {
       assert.deepEqual(Object.keys(out.policies[name]).sort(), ['attempts', 'cost', 'cost_vs_strong', 'quality', 'quality_vs_strong']);
     }
+    assert.deepEqual(Object.keys(out.models).sort(), ['cheap', 'strong']);
+    assert.deepEqual(Object.keys(out.context_ceiling.at_learned_cost).sort(), ['quality', 'quality_vs_strong']);
+    assert.ok(out.context_ceiling.frontier.length > 5);
+    assert.equal(typeof out.models_hull_at_learned_cost.quality, 'number');
   });
 
   it('prints a table and writes the plot without --json', function () {
