@@ -217,6 +217,27 @@ describe('learner and router together', () => {
     assert.equal(route(input(learner, 'go')).chosen.model.id, 'cheap', 'go, where cheap answers were accepted, keeps it');
   });
 
+  it('names the evidence in the reason: a context hard for every model, a cost unlike the price list, a rejection’s effect', () => {
+    const learner = new Learner();
+    const rust = route(input(learner, 'rust')).estimateContext as EstimateContext;
+    const go = route(input(learner, 'go')).estimateContext as EstimateContext;
+    for (let i = 0; i < 12; i++) {
+      for (const m of [cheap, strong]) {
+        signal(learner, m, rust, i % 4 === 0 ? 'accepted' : 'discarded');
+        signal(learner, m, go, i % 4 === 0 ? 'discarded' : 'accepted');
+      }
+      learner.record(`charge-${i}`, 'cheap', rust, { estimatedUsd: 0.001, actualUsd: 0.0025 });
+    }
+    const d = route(input(learner, 'rust'));
+    assert.match(d.reason, /with lang=rust it is harder for every model \(odds ×0\.\d+\)/, d.reason);
+    assert.equal(d.chosen.model.id, 'cheap', d.reason);
+    assert.match(d.reason, /costs 2\.\d× its list price here, from 12 charges/);
+    const after = { ...rust, rejected: ['cheap'] };
+    for (let i = 0; i < 12; i++) signal(learner, strong, after, 'discarded');
+    const second = learner.estimate(strong, after);
+    assert.ok(second.context && second.context.shift < 0 && /^(depth=1|after=cheap)/.test(second.context.bucket), JSON.stringify(second.context));
+  });
+
   it('escalates after a rejection to the model more likely to be accepted, never the rejected one', () => {
     const learner = new Learner();
     const retry = route(input(learner, 'typescript', { rejected: ['cheap'] }));

@@ -22,7 +22,7 @@ export const SIGNAL_REWARD: Readonly<Record<OutcomeKind, number>> = {
 };
 
 export interface LearnerOptions {
-  /** Pseudo-observations a bucket borrows from the bucket above it (and the root from the tier prior). */
+  /** Observations' worth of prior each learned value gets (a model's offset, a context's effect, a model's record there, a bucket after a rejection). */
   priorStrength?: number;
   /** Each update of a bucket first multiplies its counts by this: the last ~1/(1 − d) observations count. */
   decayPerUpdate?: number;
@@ -147,7 +147,6 @@ interface LearnedPart {
   odds: number;
   logCost: number;
   sdOdds: number;
-  modelSdOdds: number;
   samples: number;
   costSamples: number;
   answered: number;
@@ -395,7 +394,6 @@ export class Learner implements AcceptanceEstimator {
       samples,
       source: samples > 0 ? 'learned' : 'prior',
       sd: p * (1 - p) * sdOdds,
-      modelSd: p * (1 - p) * learned.modelSdOdds,
       modelSamples: learned.answered,
       latencyMs: prior.latencyMs,
     };
@@ -442,18 +440,23 @@ export class Learner implements AcceptanceEstimator {
       if (c) answered += this.decayed(c, now).n;
     }
     const modelVariance = 1 / (fit.modelInfo.get(modelId) ?? this.tau());
-    // The context's effect on every model, against the models' overall record, when it matters.
-    const shift = effect.value - this.effect('*', 0).value;
+    // The fact of the context whose effect on every model is largest, when it matters.
+    let strongest: { bucket: string; shift: number } | undefined;
+    let before = this.effect('*', 0).value;
+    for (let i = 1; i < path.length; i++) {
+      const here = i === path.length - 1 ? effect.value : this.effect(path[i], i).value;
+      if (!strongest || Math.abs(here - before) > Math.abs(strongest.shift)) strongest = { bucket: path[i], shift: here - before };
+      before = here;
+    }
     const part: LearnedPart = {
       at: now,
       odds: offset + effect.value + cell.value,
       logCost,
       sdOdds: Math.sqrt(modelVariance + effect.variance + cell.variance),
-      modelSdOdds: Math.sqrt(modelVariance),
       samples: round2(samples),
       costSamples: round2(costSamples),
       answered: round2(answered),
-      context: path.length > 1 && Math.abs(shift) >= NOTABLE_SHIFT ? { bucket: key, shift } : undefined,
+      context: strongest && Math.abs(strongest.shift) >= NOTABLE_SHIFT ? strongest : undefined,
     };
     if (this.learned.size > 20_000) this.learned.clear();
     this.learned.set(id, part);

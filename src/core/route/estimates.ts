@@ -25,8 +25,6 @@ export interface AcceptanceEstimate {
   sd?: number;
   /** How many first answers of this model, in any context, the estimator has seen (when it counts them). */
   modelSamples?: number;
-  /** The part of `sd` that is about the model overall (not this context): large for a model barely tried anywhere. */
-  modelSd?: number;
   /** What the request is expected to cost against the price-list estimate (1.8: 80 % more), when learned. */
   costFactor?: number;
   /** The charges behind `costFactor` in the request's finest bucket with any. */

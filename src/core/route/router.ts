@@ -430,11 +430,19 @@ function catalogueOf(policy: Policy): Map<string, RoutedModel> {
 function learnedNotes(estimate: AcceptanceEstimate): string {
   let notes = '';
   if (estimate.context) {
-    const parts = estimate.context.bucket.split('|');
-    const after = parts[0].startsWith('after=') ? `after ${parts[0].slice('after='.length).split('+').join(' and ')} failed` : '';
-    const facts = after ? parts.slice(1) : parts;
-    const what = [after, facts.length > 0 ? `with ${facts[facts.length - 1]}` : ''].filter(Boolean).join(', ');
-    notes += `; ${what} it is ${estimate.context.shift < 0 ? 'harder' : 'easier'} for every model (odds ×${Math.exp(estimate.context.shift).toFixed(2)})`;
+    const { bucket, shift } = estimate.context;
+    const parts = bucket.split('|');
+    const odds = `odds ×${Math.exp(shift).toFixed(2)}`;
+    if (parts[0].startsWith('after=') || parts[0].startsWith('depth=')) {
+      // After a rejection the learner judges each model by its own answers there.
+      const depth = Number(parts[0].slice('depth='.length));
+      const after = parts[0].startsWith('after=')
+        ? `after ${parts[0].slice('after='.length).split('+').join(' and ')} ${parts[0].includes('+') ? 'were' : 'was'} rejected`
+        : `after ${depth} rejection${depth === 1 ? '' : 's'}`;
+      notes += `; ${after}, its own answers were ${shift < 0 ? 'accepted less often' : 'accepted more often'} than its first answers (${odds})`;
+    } else {
+      notes += `; with ${parts[parts.length - 1]} it is ${shift < 0 ? 'harder' : 'easier'} for every model (${odds})`;
+    }
   }
   if (estimate.costFactor !== undefined && estimate.costSamples && Math.abs(Math.log(estimate.costFactor)) >= Math.log(1.25)) {
     notes += `; costs ${estimate.costFactor.toFixed(1)}× its list price here, from ${Math.round(estimate.costSamples)} charge${Math.round(estimate.costSamples) === 1 ? '' : 's'}`;
