@@ -77,6 +77,20 @@ describe('learner: acceptance per model and context bucket', () => {
     assert.equal(learner.observe('never-routed', 'accepted'), 'unknown-request');
   });
 
+  it('brings its fits up to date on request, giving the estimates a decision would have computed itself', () => {
+    const refreshed = new Learner();
+    const lazy = new Learner();
+    for (let i = 0; i < 30; i++) {
+      for (const learner of [refreshed, lazy]) {
+        signal(learner, i % 2 ? cheap : strong, i % 3 ? ts : py, i % 4 ? 'accepted' : 'discarded');
+      }
+      refreshed.refresh();
+    }
+    for (const [m, c] of [[cheap, ts], [strong, py], [cheap, py]] as const) {
+      assert.ok(Math.abs(refreshed.estimate(m, c).p - lazy.estimate(m, c).p) < 0.005, `${m.id}: ${refreshed.estimate(m, c).p} and ${lazy.estimate(m, c).p}`);
+    }
+  });
+
   it('forgets the oldest decisions beyond its memory, so a very late signal is ignored', () => {
     const learner = new Learner({ maxRequests: 3 });
     ['a', 'b', 'c', 'd'].forEach((id) => learner.record(id, cheap.id, ts));

@@ -528,6 +528,14 @@ export class Learner implements AcceptanceEstimator {
     return result;
   }
 
+  /**
+   * Brings every fit up to date with the statistics now, so that the next estimate does not pay
+   * for it (a host calls this off its critical path after signals; estimates do it when needed).
+   */
+  refresh(): void {
+    for (let level = 0; level < this.levels.length; level++) this.fitOf(level);
+  }
+
   /** How many decisions are waiting for (or have had) a signal. */
   get rememberedRequests(): number {
     return this.requests.size;

@@ -21,6 +21,7 @@ export class LearningStore implements vscode.Disposable {
   private quiet = false;
   private dirty = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private refresh: ReturnType<typeof setTimeout> | undefined;
   private writing: Promise<void> = Promise.resolve();
   private readonly stopListening: () => void;
   private readonly disposables: vscode.Disposable[] = [];
@@ -126,6 +127,12 @@ export class LearningStore implements vscode.Disposable {
   }
 
   private changed(): void {
+    // The learner's fits are brought up to date right after a signal, not in the next decision
+    // (the next keystroke's completion, for one).
+    this.refresh ??= setTimeout(() => {
+      this.refresh = undefined;
+      this.learner.refresh();
+    }, 0);
     if (this.quiet) return;
     this.dirty = true;
     this.timer ??= setTimeout(() => void this.save(), SAVE_DELAY_MS);
@@ -148,6 +155,8 @@ export class LearningStore implements vscode.Disposable {
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.refresh) clearTimeout(this.refresh);
+    this.refresh = undefined;
     this.stopListening();
     vscode.Disposable.from(...this.disposables).dispose();
     // The host does not wait for an asynchronous write while it shuts down.
