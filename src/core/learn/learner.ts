@@ -91,9 +91,8 @@ export type ObserveResult = 'applied' | 'changed' | 'duplicate' | 'unknown-reque
  * on every model; per model and bucket, what that model does there beyond both (its cell). Each
  * model is compared with itself across contexts, so a model tried only on hard requests is not
  * taken for a weak one, and a context hard for the models tried there is taken to be hard for the
- * others. The buckets after a rejection are contexts too: a model's answers after one count for
- * its offset, and the rejection's effect is the bucket's. The log cost factor is fitted the same
- * way. Each value comes with its precision (how well the fit knows it).
+ * others. Answers after a rejection are not in the fits (see `Learner.estimate`). The log cost
+ * factor is fitted the same way. Each value comes with its precision (how well the fit knows it).
  */
 interface LevelFit {
   /** What the pool expects of a model's offset before its own answers (see `fitPool`). */
@@ -287,9 +286,12 @@ export class LearningStateError extends Error {
  * the context's effect on every model, and the model's own record in that context, each held to
  * what is known a level coarser (and the offset to what the pool of models expects, see
  * `fitPool`) by `priorStrength` observations' worth of prior. So a rare context leans on what is
- * known of the model and of the context, and a busy one speaks for itself; and an answer after a
- * rejection is judged on the cases that model missed, while still telling what the model can do.
- * Cost is learned the same way, as a log factor on the price-list estimate.
+ * known of the model and of the context, and a busy one speaks for itself. After a rejection, a
+ * model starts from its first-answer estimate in the same context and is judged by its own answers
+ * after that rejection (a model that often succeeds first-hand can be a poor second choice when
+ * the same cases defeat both). Cost is learned the same way as acceptance, as a log factor on the
+ * price-list estimate. Fits are brought up to date lazily (or by `refresh`), touching only what a
+ * change touched, with a whole refit every FULL_FIT_EVERY changes.
  *
  * The router reads posterior means (`estimate`) and draws (`sample`, Thompson sampling) through
  * the AcceptanceEstimator interface; the same code runs in the extension and in `coderoute replay`.
