@@ -87,8 +87,9 @@ async function openPicker(page: Page): Promise<void> {
 /** Checks the picker lists every CodeRoute model (the tiers may be under "Other Models") and saves its picture. */
 async function checkPicker(page: Page, screenshot: string): Promise<void> {
   await openPicker(page);
-  const others = page.locator(`${PICKER} .monaco-list-row.chat-model-picker-section-toggle[aria-label="Other Models"]`);
-  if (!(await pickerRow(page, 'CodeRoute Cheap').isVisible()) && (await others.isVisible())) await others.click();
+  // Only a collapsed section is opened: a click on an open one folds it (and VS Code may then move the picker).
+  const collapsed = page.locator(`${PICKER} .monaco-list-row.chat-model-picker-section-toggle[aria-label="Other Models"][aria-expanded="false"]`);
+  if (await collapsed.isVisible()) await collapsed.click();
   for (const name of PICKER_MODELS) await waitVisible(page, pickerRow(page, name), `the picker listing ${name}`);
   // The picture shows CodeRoute Auto's row with its description on hover.
   await pickerRow(page, 'CodeRoute Auto').first().hover();

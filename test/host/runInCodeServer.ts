@@ -1,9 +1,8 @@
-import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { launchChromium } from './browser';
 import { MockLlmServer } from '../mock/mockLlmServer';
 import { ensureHost, selectedHosts, startCodeServer, workbenchUrl, type InstalledHost } from './codeServer';
-import { REPO_ROOT, SUITES, prepareRunDir, reportResults, reportTotals, whyNotRunIn, type Suite, type SuiteTally } from './testResults';
+import { REPO_ROOT, SUITES, prepareRunDir, removeRunDir, reportResults, reportTotals, whyNotRunIn, type Suite, type SuiteTally } from './testResults';
 
 /**
  * Runs the integration suites inside real VS Code extension hosts (code-server + headless
@@ -52,7 +51,7 @@ async function runSuite(host: InstalledHost, suite: Suite): Promise<SuiteTally |
     await server.stop();
     await ollama?.close();
     // CODEROUTE_KEEP_RUNS=1 keeps a green run's folder too (its VS Code logs, for figures such as activation time).
-    if (tally && tally.failed === 0 && exitCode === 0 && !process.env.CODEROUTE_KEEP_RUNS) rmSync(runDir, { recursive: true, force: true });
+    if (tally && tally.failed === 0 && exitCode === 0 && !process.env.CODEROUTE_KEEP_RUNS) removeRunDir(runDir);
     else console.log(`[integration] kept ${runDir} for inspection (VS Code logs under state/user-data/logs)`);
   }
 }

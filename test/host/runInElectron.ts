@@ -1,7 +1,6 @@
-import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { runTests } from '@vscode/test-electron';
-import { REPO_ROOT, SUITES, prepareRunDir, reportResults, reportTotals, whyNotRunIn, type Suite, type SuiteTally } from './testResults';
+import { REPO_ROOT, SUITES, prepareRunDir, removeRunDir, reportResults, reportTotals, whyNotRunIn, type Suite, type SuiteTally } from './testResults';
 
 /**
  * The same integration suites in desktop VS Code, downloaded by @vscode/test-electron: the
@@ -30,7 +29,7 @@ async function runSuite(suite: Suite, version: string): Promise<SuiteTally | und
     return 1;
   });
   const tally = reportResults(suite, runDir);
-  if (tally && tally.failed === 0 && code === 0) rmSync(runDir, { recursive: true, force: true });
+  if (tally && tally.failed === 0 && code === 0) removeRunDir(runDir);
   return tally;
 }
 

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -87,6 +87,19 @@ export function prepareRunDir(suite: Suite): { runDir: string; workspace: string
     writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify(suite.workspaceSettings, null, 2));
   }
   return { runDir, workspace };
+}
+
+/**
+ * Removes a green run's folder. VS Code's helper processes (extension host, file watcher) may
+ * still be writing their last logs there just after the server stops, so removal retries; a
+ * folder that still cannot go is reported and left, and never turns a passing run into a failure.
+ */
+export function removeRunDir(runDir: string): void {
+  try {
+    rmSync(runDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  } catch (error) {
+    console.warn(`[host] could not remove ${runDir}: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 export interface SuiteTally {

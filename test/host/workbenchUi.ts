@@ -1,11 +1,11 @@
-import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { MockLlmServer } from '../mock/mockLlmServer';
 import { launchChromium } from './browser';
 import { startCodeServer, workbenchUrl, type InstalledHost, type RunningCodeServer } from './codeServer';
-import { REPO_ROOT } from './testResults';
+import { REPO_ROOT, removeRunDir } from './testResults';
 
 /**
  * What the UI tests (`npm run test:ui`) share: a fresh VS Code (code-server) window in headless
@@ -144,7 +144,7 @@ export async function inWorkbench(host: InstalledHost, run: WorkbenchRun, body: 
     }
   } finally {
     await mock.close();
-    if (passed) rmSync(runDir, { recursive: true, force: true });
+    if (passed) removeRunDir(runDir);
     else console.error(`[ui] kept ${runDir} for inspection (VS Code logs under state/user-data/logs)`);
   }
   return passed;
