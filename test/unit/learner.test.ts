@@ -165,17 +165,23 @@ describe('learner: acceptance per model and context bucket', () => {
     signal(learner, strong, { ...ts, rejected: ['cheap'] }, 'accepted');
     const saved = JSON.parse(JSON.stringify(learner.toJSON()));
     assert.equal(saved.format, 'coderoute-learning');
-    assert.equal(saved.version, 2);
+    assert.equal(saved.version, 3);
     const copy = new Learner();
     copy.load(saved);
     assert.ok(Math.abs(copy.estimate(cheap, ts).p - learner.estimate(cheap, ts).p) < 1e-6);
     assert.equal(copy.observe(id, 'accepted'), 'changed', 'a late signal after a restart still reaches its decision');
+    // A version 2 state (no leaves) is still read: each leaf's answers are its bucket's less those one fact finer.
+    const v2 = { ...saved, version: 2, leaves: undefined };
+    const older = new Learner();
+    older.load(v2);
+    assert.ok(Math.abs(older.estimate(cheap, ts).p - learner.estimate(cheap, ts).p) < 1e-6);
+    assert.deepEqual(older.toJSON().leaves, saved.leaves);
     // A version 1 state (no costs) is still read.
-    const v1 = { ...saved, version: 1, models: Object.fromEntries(Object.entries(saved.models as Record<string, Record<string, number[]>>).map(([m, b]) => [m, Object.fromEntries(Object.entries(b).map(([k, c]) => [k, c.slice(0, 3)]))])) };
+    const v1 = { ...saved, version: 1, leaves: undefined, models: Object.fromEntries(Object.entries(saved.models as Record<string, Record<string, number[]>>).map(([m, b]) => [m, Object.fromEntries(Object.entries(b).map(([k, c]) => [k, c.slice(0, 3)]))])) };
     const old = new Learner();
     old.load(v1);
     assert.ok(Math.abs(old.estimate(cheap, ts).p - learner.estimate(cheap, ts).p) < 1e-6);
-    for (const bad of [{}, { ...saved, version: 3 }, { ...saved, models: { cheap: { '*': [1, 'x', 0] } } }, { ...saved, models: { cheap: { '*': [1, 2, 0, 0] } } }, null, 'text']) {
+    for (const bad of [{}, { ...saved, version: 4 }, { ...saved, leaves: { cheap: { 'task=x': [1, -1, 0] } } }, { ...saved, models: { cheap: { '*': [1, 'x', 0] } } }, { ...saved, models: { cheap: { '*': [1, 2, 0, 0] } } }, null, 'text']) {
       assert.throws(() => learner.load(bad), LearningStateError);
     }
     assert.equal(learner.estimate(cheap, ts).source, 'learned', 'still has what it learned');

@@ -125,7 +125,7 @@ describe('learning state file', () => {
   });
 
   it('sets a state of another version aside with the learner’s reason', async () => {
-    const text = JSON.stringify({ ...trainedLearner().toJSON(), version: 3 }, null, 2);
+    const text = JSON.stringify({ ...trainedLearner().toJSON(), version: 4 }, null, 2);
     writeFileSync(file, text);
     const learner = new Learner();
     const read = await readLearningFile(file, { load: (data) => learner.load(data) });
