@@ -72,6 +72,8 @@ interface Row {
   prior: number;
   /** The buckets of levels 1…L of the leaf. */
   keys: string[];
+  /** The values on the row's path: the model's offset, then each level's effect and the model's cell. */
+  params: Param[];
   /** The fitted log-odds and log cost factor, kept in step with the parameters. */
   eta: number;
   cost: number;
@@ -143,15 +145,20 @@ export class JointFit {
       return;
     }
     const keys = leafKeys(leaf);
-    const row: Row = { id, model, s: Math.min(counts.s, counts.n), n: counts.n, lc: counts.lc, cn: counts.cn, prior, keys, eta: 0, cost: 0 };
+    let offset = this.offsets.get(model);
+    if (!offset) {
+      offset = { level: 0, value: this.poolExpectation(model), info: this.options.tau, cost: 0, rows: [] };
+      this.offsets.set(model, offset);
+    }
+    const params = [offset];
+    keys.forEach((key, i) => params.push(this.paramOf(this.effects, key, i + 1), this.paramOf(this.cells, cellId(model, key), i + 1)));
+    const row: Row = { id, model, s: Math.min(counts.s, counts.n), n: counts.n, lc: counts.lc, cn: counts.cn, prior, keys, params, eta: prior, cost: 0 };
+    for (const param of params) {
+      param.rows.push(row);
+      row.eta += param.value;
+      row.cost += param.cost;
+    }
     this.rows.set(id, row);
-    if (!this.offsets.has(model)) this.offsets.set(model, { level: 0, value: this.poolExpectation(model), info: this.options.tau, cost: 0, rows: [] });
-    this.offsets.get(model)!.rows.push(row);
-    keys.forEach((key, i) => {
-      this.paramOf(this.effects, key, i + 1).rows.push(row);
-      this.paramOf(this.cells, cellId(model, key), i + 1).rows.push(row);
-    });
-    this.recompute(row);
     this.dirty = true;
   }
 
@@ -168,7 +175,6 @@ export class JointFit {
   fit(): void {
     if (!this.dirty) return;
     this.dirty = false;
-    for (const row of this.rows.values()) this.recompute(row);
     for (let round = 0; round < FIT_ROUNDS; round++) {
       this.fitPool();
       let moved = 0;
@@ -225,21 +231,6 @@ export class JointFit {
       map.set(id, param);
     }
     return param;
-  }
-
-  /** A row's fitted log-odds and log cost factor from the parameters. */
-  private recompute(row: Row): void {
-    const offset = this.offsets.get(row.model)!;
-    let eta = row.prior + offset.value;
-    let cost = offset.cost;
-    for (const key of row.keys) {
-      const effect = this.effects.get(key)!;
-      const cell = this.cells.get(cellId(row.model, key))!;
-      eta += effect.value + cell.value;
-      cost += effect.cost + cell.cost;
-    }
-    row.eta = eta;
-    row.cost = cost;
   }
 
   /** A step for an effect or a cell: centred at 0, with its level's precision. */
