@@ -7,6 +7,13 @@ const newFit = () => new JointFit({ tau: 2, costPrior: 2 });
 const rate = (s: number, n: number) => ({ s, n, lc: 0, cn: 0 });
 /** The path of a leaf as the learner asks for it: `*`, then each level's bucket. */
 const pathOf = (leaf: string) => ['*', ...leafKeys(leaf)];
+/** Models a and b with the same counts in two contexts; the third model's rows are the test's. */
+const pairIn = (fit: JointFit, [leafA, countsA]: [string, ReturnType<typeof rate>], [leafB, countsB]: [string, ReturnType<typeof rate>]) => {
+  for (const model of ['a', 'b']) {
+    fit.setRow(model, leafA, countsA, 0);
+    fit.setRow(model, leafB, countsB, 0);
+  }
+};
 const acceptance = (fit: JointFit, model: string, leaf: string) => {
   fit.fit();
   return logistic(fit.value(model, pathOf(leaf)).odds);
@@ -20,10 +27,7 @@ describe('joint fit of first answers', () => {
 
   it('takes a context where every model fails for hard, also for a model never tried there, and names it', () => {
     const fit = newFit();
-    for (const model of ['a', 'b']) {
-      fit.setRow(model, 'task=debug|lang=go', rate(16, 20), 0);
-      fit.setRow(model, 'task=debug|lang=rust', rate(4, 20), 0);
-    }
+    pairIn(fit, ['task=debug|lang=go', rate(16, 20)], ['task=debug|lang=rust', rate(4, 20)]);
     fit.setRow('c', 'task=debug|lang=go', rate(16, 20), 0);
     const inRust = acceptance(fit, 'c', 'task=debug|lang=rust');
     const inGo = acceptance(fit, 'c', 'task=debug|lang=go');
@@ -36,10 +40,7 @@ describe('joint fit of first answers', () => {
   it('does not take a model tried only on hard requests for a weak one', () => {
     const fit = newFit();
     // a and b in both contexts: hard is hard for both. c answered only hard requests, as often as they did.
-    for (const model of ['a', 'b']) {
-      fit.setRow(model, 'task=debug|difficulty=0', rate(18, 20), 0);
-      fit.setRow(model, 'task=debug|difficulty=3', rate(6, 20), 0);
-    }
+    pairIn(fit, ['task=debug|difficulty=0', rate(18, 20)], ['task=debug|difficulty=3', rate(6, 20)]);
     fit.setRow('c', 'task=debug|difficulty=3', rate(6, 20), 0);
     const easyForC = acceptance(fit, 'c', 'task=debug|difficulty=0');
     assert.ok(easyForC > 0.75, `c on easy requests (${easyForC.toFixed(2)})`);
@@ -60,10 +61,7 @@ describe('joint fit of first answers', () => {
 
   it('names the broadest of facts the answers cannot tell apart', () => {
     const fit = newFit();
-    for (const model of ['a', 'b']) {
-      fit.setRow(model, 'task=debug|lang=go|difficulty=2', rate(16, 20), 0);
-      fit.setRow(model, 'task=debug|lang=rust|difficulty=2', rate(3, 20), 0);
-    }
+    pairIn(fit, ['task=debug|lang=go|difficulty=2', rate(16, 20)], ['task=debug|lang=rust|difficulty=2', rate(3, 20)]);
     fit.fit();
     const value = fit.value('a', pathOf('task=debug|lang=rust|difficulty=2'));
     assert.equal(value.strongest?.bucket, 'task=debug|lang=rust', 'every rust answer is also of difficulty 2: the language is named');
