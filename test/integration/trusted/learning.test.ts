@@ -113,8 +113,11 @@ describe('Learning from accept / reject', () => {
       return state.models['learn-code'] ? state : undefined;
     }, 'the debounced save', 10_000);
     assert.equal(saved.format, 'coderoute-learning');
-    assert.equal(saved.version, 2);
+    assert.equal(saved.version, 3);
     assert.ok(saved.models['learn-cheap']['*'][1] >= 1);
+    // Each first answer is also kept once, in the finest bucket of its request (the fit's rows).
+    const leaves = Object.values(saved.leaves?.['learn-cheap'] ?? {});
+    assert.equal(Math.round(leaves.reduce((sum, counts) => sum + counts[1], 0)), Math.round(saved.models['learn-cheap']['*'][1]), 'as many answers in the leaves as in the overall bucket');
   });
 
   it('exports the state as pretty JSON to the file given', async () => {
@@ -122,7 +125,7 @@ describe('Learning from accept / reject', () => {
     const written = await vscode.commands.executeCommand<vscode.Uri | undefined>('coderoute.exportLearning', target);
     assert.equal(written?.toString(), target.toString());
     const text = readFileSync(target.fsPath, 'utf8');
-    assert.match(text, /^\{\n {2}"format": "coderoute-learning",\n {2}"version": 2,/);
+    assert.match(text, /^\{\n {2}"format": "coderoute-learning",\n {2}"version": 3,/);
     assert.deepEqual(Object.keys((JSON.parse(text) as LearningState).models).sort(), ['learn-cheap', 'learn-code']);
   });
 
