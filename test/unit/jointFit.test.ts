@@ -46,6 +46,30 @@ describe('joint fit of first answers', () => {
     assert.ok(easyForC > 0.75, `c on easy requests (${easyForC.toFixed(2)})`);
   });
 
+  it('counts an answer once: a fact that has not varied adds no weight and no uncertainty', () => {
+    // The same 3 failures of a model that does well elsewhere, once in a leaf two facts deep and
+    // once three facts deep, the third fact with one value only: it adds a level, not evidence.
+    const shallow = newFit();
+    const deep = newFit();
+    for (const [fit, extra] of [
+      [shallow, ''],
+      [deep, '|repo=x'],
+    ] as const) {
+      for (const model of ['a', 'b']) fit.setRow(model, `task=gen|lang=go${extra}`, rate(16, 20), 0);
+      fit.setRow('a', `task=gen|lang=rust${extra}`, rate(0, 3), 0);
+      fit.setRow('b', `task=gen|lang=rust${extra}`, rate(2, 3), 0);
+    }
+    const before = acceptance(shallow, 'a', 'task=gen|lang=go');
+    const atTwo = acceptance(shallow, 'a', 'task=gen|lang=rust');
+    const atThree = acceptance(deep, 'a', 'task=gen|lang=rust|repo=x');
+    assert.ok(atTwo < before - 0.2, `the failures count (${before.toFixed(3)} → ${atTwo.toFixed(3)})`);
+    // A fit per level, each centred on the one above, would count them again at each level.
+    assert.ok(Math.abs(atThree - atTwo) < 1e-9, `two facts deep ${atTwo.toFixed(3)}, three facts deep ${atThree.toFixed(3)}`);
+    assert.equal(shallow.value('a', pathOf('task=gen|lang=rust')).variance, deep.value('a', pathOf('task=gen|lang=rust|repo=x')).variance);
+    // Only one task was ever asked for: it is not named as what makes requests hard.
+    assert.equal(deep.value('a', pathOf('task=gen|lang=rust|repo=x')).strongest?.bucket, 'task=gen|lang=rust');
+  });
+
   it('learns how much each level matters: contexts that make no difference stop adding uncertainty', () => {
     const fit = newFit();
     // Twelve repositories, all alike for both models.
@@ -90,10 +114,14 @@ describe('joint fit of first answers', () => {
     assert.equal(fit.stale, true);
     const high = acceptance(fit, 'a', 'task=gen');
     assert.ok(high > low + 0.3, `${low.toFixed(2)} → ${high.toFixed(2)}`);
-    // A prior 2 in log-odds higher: the fit's own part moves to keep the answers' rate.
+    // A tier prior 2 in log-odds higher (new tiers): the estimate rises, and the fit's own part
+    // falls, as it explains less of the answers' rate.
+    const ownBefore = fit.value('a', pathOf('task=gen')).odds;
     fit.setRow('a', 'task=gen', rate(9, 10), 2);
+    assert.equal(fit.stale, true);
     fit.fit();
-    const withPrior = logistic(2 + fit.value('a', pathOf('task=gen')).odds);
-    assert.ok(Math.abs(withPrior - high) < 0.1, `${high.toFixed(2)} with a prior of 0, ${withPrior.toFixed(2)} with a prior of 2`);
+    const ownAfter = fit.value('a', pathOf('task=gen')).odds;
+    const withPrior = logistic(2 + ownAfter);
+    assert.ok(withPrior > high && ownAfter < ownBefore, `${high.toFixed(2)} with a prior of 0, ${withPrior.toFixed(2)} with a prior of 2 (own part ${ownBefore.toFixed(2)} → ${ownAfter.toFixed(2)})`);
   });
 });

@@ -11,6 +11,11 @@
  * - effect(b): how much easier or harder the context b is for every model, beyond its parent;
  * - cell(m, b): what model m does in b beyond its offset and the context's effects.
  *
+ * A bucket has an effect and cells only once its parent has branched: two finer buckets, or
+ * answers that end at the parent beside answers that go on. Until then the fact has not varied,
+ * so the answers cannot tell its effect from the models' offsets (with one task only, "harder
+ * for every model" would mean nothing), and it adds neither weight nor uncertainty.
+ *
  * Effects and cells are centred at 0 with a spread per level and kind, estimated from the fitted
  * values themselves (empirical Bayes, held to a prior worth `priorStrength` values at the prior's
  * spread), so a level whose contexts make no difference stops adding uncertainty, and one that
@@ -18,8 +23,7 @@
  * costs against the price-list estimate) is fitted on the same terms by least squares.
  *
  * Each answer is in one row only, so no answer is counted once per level (a fit per level, each
- * centred on the one above, counts the same early answers at every level; three failures of a
- * model could then keep it out for good).
+ * centred on the one above, counts the same early answers again at every level).
  */
 
 /** One model's answers whose finest bucket is one leaf: successes, answers, Σ log cost factor, charges. */
@@ -89,6 +93,9 @@ function logistic(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
 
+/** Where rows end: a branch of their leaf, beside the buckets one fact finer. */
+const END = '';
+
 function cellId(model: string, key: string): string {
   return `${model}\u0000${key}`;
 }
@@ -111,8 +118,15 @@ export class JointFit {
   private readonly effectPrecision: number[] = [];
   private readonly cellPrecision: number[] = [];
   private pool = { mean: 0, slope: 0, logCost: 0 };
-  /** Whether rows changed since the last fit. */
+  /**
+   * Per bucket (and `*`), the buckets one fact finer that rows reach, and END where rows end
+   * there. A bucket has values of its own only when its parent has two of those or more: a fact
+   * that has not varied yet says nothing beyond its parent, and adds no uncertainty.
+   */
+  private readonly children = new Map<string, Set<string>>();
+  /** Whether rows changed since the last fit, and whether which buckets have values changed. */
   private dirty = false;
+  private regroup = false;
 
   constructor(private readonly options: JointFitOptions) {}
 
@@ -122,10 +136,12 @@ export class JointFit {
     this.offsets.clear();
     this.effects.clear();
     this.cells.clear();
+    this.children.clear();
     this.effectPrecision.length = 0;
     this.cellPrecision.length = 0;
     this.pool = { mean: 0, slope: 0, logCost: 0 };
     this.dirty = false;
+    this.regroup = false;
   }
 
   /** Sets a model's counts in a leaf (with the tier prior's log-odds there); the next `fit` takes them in. */
@@ -145,21 +161,45 @@ export class JointFit {
       return;
     }
     const keys = leafKeys(leaf);
-    let offset = this.offsets.get(model);
-    if (!offset) {
-      offset = { level: 0, value: this.poolExpectation(model), info: this.options.tau, cost: 0, rows: [] };
-      this.offsets.set(model, offset);
+    const row: Row = { id, model, s: Math.min(counts.s, counts.n), n: counts.n, lc: counts.lc, cn: counts.cn, prior, keys, params: [], eta: prior, cost: 0 };
+    this.rows.set(id, row);
+    this.dirty = true;
+    let parent = '*';
+    for (const child of [...keys, END]) {
+      const siblings = this.children.get(parent) ?? this.children.set(parent, new Set()).get(parent)!;
+      if (!siblings.has(child)) {
+        siblings.add(child);
+        // A second branch: the first one's bucket gets values of its own too, and its rows with it.
+        if (siblings.size === 2) this.regroup = true;
+      }
+      parent = child;
     }
-    const params = [offset];
-    keys.forEach((key, i) => params.push(this.paramOf(this.effects, key, i + 1), this.paramOf(this.cells, cellId(model, key), i + 1)));
-    const row: Row = { id, model, s: Math.min(counts.s, counts.n), n: counts.n, lc: counts.lc, cn: counts.cn, prior, keys, params, eta: prior, cost: 0 };
-    for (const param of params) {
+    if (!this.regroup) this.attach(row);
+  }
+
+  /** Links a row to the values on its path (the model's offset; the effect and the model's cell of each bucket with values). */
+  private attach(row: Row): void {
+    let offset = this.offsets.get(row.model);
+    if (!offset) {
+      offset = { level: 0, value: this.poolExpectation(row.model), info: this.options.tau, cost: 0, rows: [] };
+      this.offsets.set(row.model, offset);
+    }
+    row.params = [offset];
+    row.keys.forEach((key, i) => {
+      if (this.varies(i === 0 ? '*' : row.keys[i - 1])) row.params.push(this.paramOf(this.effects, key, i + 1), this.paramOf(this.cells, cellId(row.model, key), i + 1));
+    });
+    row.eta = row.prior;
+    row.cost = 0;
+    for (const param of row.params) {
       param.rows.push(row);
       row.eta += param.value;
       row.cost += param.cost;
     }
-    this.rows.set(id, row);
-    this.dirty = true;
+  }
+
+  /** Whether a bucket has values of its own: its parent has two branches or more. */
+  private varies(parent: string): boolean {
+    return (this.children.get(parent)?.size ?? 0) >= 2;
   }
 
   /** Whether the fit has changes to take in. */
@@ -175,6 +215,11 @@ export class JointFit {
   fit(): void {
     if (!this.dirty) return;
     this.dirty = false;
+    if (this.regroup) {
+      this.regroup = false;
+      for (const param of [...this.offsets.values(), ...this.effects.values(), ...this.cells.values()]) param.rows = [];
+      for (const row of this.rows.values()) this.attach(row);
+    }
     for (let round = 0; round < FIT_ROUNDS; round++) {
       this.fitPool();
       let moved = 0;
@@ -194,24 +239,20 @@ export class JointFit {
     let variance = 1 / (offset ? offset.info : tau);
     let logCost = offset ? offset.cost : 0;
     let strongest: FittedValue['strongest'];
-    // Facts the answers cannot tell apart (a bucket whose answers are all in one bucket one fact
-    // finer) share one effect, named by the broadest of them.
-    let group: { bucket: string; shift: number; rows: number } | undefined;
-    const weigh = () => {
-      if (group && (!strongest || Math.abs(group.shift) > Math.abs(strongest.shift))) strongest = { bucket: group.bucket, shift: group.shift };
-    };
     for (let level = 1; level < path.length; level++) {
       const key = path[level];
+      const siblings = this.children.get(path[level - 1]);
+      // Where no answer has gone, the first new fact is a new branch, as uncertain as its level's
+      // contexts differ; finer facts would branch only later.
+      if (!siblings) break;
+      const seen = siblings.has(key);
+      if (seen && siblings.size < 2) continue;
       const effect = this.effects.get(key);
       const cell = this.cells.get(cellId(model, key));
       if (effect) {
         odds += effect.value;
         logCost += effect.cost;
-        if (group && group.rows === effect.rows.length) group.shift += effect.value;
-        else {
-          weigh();
-          group = { bucket: key, shift: effect.value, rows: effect.rows.length };
-        }
+        if (!strongest || Math.abs(effect.value) > Math.abs(strongest.shift)) strongest = { bucket: key, shift: effect.value };
       }
       variance += 1 / (effect ? effect.info : (this.effectPrecision[level - 1] ?? tau));
       if (cell) {
@@ -219,8 +260,8 @@ export class JointFit {
         logCost += cell.cost;
       }
       variance += 1 / (cell ? cell.info : (this.cellPrecision[level - 1] ?? tau));
+      if (!seen) break;
     }
-    weigh();
     return { odds, variance, logCost, strongest };
   }
 

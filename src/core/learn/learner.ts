@@ -23,7 +23,11 @@ export const SIGNAL_REWARD: Readonly<Record<OutcomeKind, number>> = {
 };
 
 export interface LearnerOptions {
-  /** Observations' worth of prior each learned value gets (a model's offset, a context's effect, a model's record there, a bucket after a rejection). */
+  /**
+   * Observations' worth of prior a model's offset gets, and a bucket after a rejection; a
+   * context's effect and a model's record there start from a prior as wide, and their spread per
+   * level is then learned, held to that prior by as many values' worth.
+   */
   priorStrength?: number;
   /** Each update of a bucket first multiplies its counts by this: the last ~1/(1 − d) observations count. */
   decayPerUpdate?: number;
@@ -115,7 +119,7 @@ function logit(p: number): number {
   return Math.log(q / (1 - q));
 }
 
-/** Whether a bucket is of answers after a rejection (`depth=N`, `after=…`): those are not in the fits. */
+/** Whether a bucket is of answers after a rejection (`depth=N`, `after=…`): those are not in the fit of first answers. */
 function isAfterRejection(key: string): boolean {
   return key.startsWith('after=') || key.startsWith('depth=');
 }
