@@ -101,7 +101,7 @@ function main(): void {
     { mode: 'learned', policy: settingsFor('performance'), extra: { estimator: learner } },
     { mode: 'lookahead', policy: settingsFor('performance'), extra: { estimator: learner, attemptsLeft: 2 } },
   ];
-  // A decision right after a user's signal: as the extension runs it (the learner's fits brought up
+  // A decision right after a user's signal: as the extension runs it (the learner's fit brought up
   // to date off the decision's path), and with the decision paying for that itself.
   for (const refreshed of [true, false]) {
     const policy = settingsFor('performance');
@@ -118,7 +118,7 @@ function main(): void {
     });
     times.sort((a, b) => a - b);
     const fmt = (x: number) => `${(x * 1000).toFixed(1)} µs`;
-    const how = refreshed ? 'fits refreshed after the signal, as the extension does' : 'the decision brings the fits up to date';
+    const how = refreshed ? 'fit refreshed after the signal, as the extension does' : 'the decision brings the fit up to date';
     console.log(`after a signal ${times.length} decisions, each right after a new signal (${how}): p50 ${fmt(percentile(times, 50))}, p95 ${fmt(percentile(times, 95))}, p99 ${fmt(percentile(times, 99))}`);
   }
   for (const { mode, policy, extra } of rows) {

@@ -127,7 +127,7 @@ export class LearningStore implements vscode.Disposable {
   }
 
   private changed(): void {
-    // The learner's fits are brought up to date right after a signal, not in the next decision
+    // The learner's fit is brought up to date right after a signal, not in the next decision
     // (the next keystroke's completion, for one).
     this.refresh ??= setTimeout(() => {
       this.refresh = undefined;
