@@ -186,6 +186,28 @@ describe('learner: acceptance per model and context bucket', () => {
     }
     assert.equal(learner.estimate(cheap, ts).source, 'learned', 'still has what it learned');
   });
+
+  it('reads the leaves of a version 2 state from its nested buckets, also where a bucket is both a leaf and a parent', () => {
+    // Without discounting, a leaf's answers are exactly its bucket's less those one fact finer.
+    const learner = new Learner({ decayPerUpdate: 1 });
+    const withUnit: EstimateContext = { ...ts, features: [['unit', 'function']] };
+    const deeper: EstimateContext = { ...ts, features: [['unit', 'function'], ['errors', 'yes']] };
+    for (let i = 0; i < 6; i++) {
+      signal(learner, cheap, ts, i % 2 ? 'accepted' : 'discarded');
+      signal(learner, cheap, withUnit, i % 3 ? 'accepted' : 'discarded');
+      signal(learner, cheap, deeper, 'discarded');
+      signal(learner, strong, py, 'accepted');
+    }
+    learner.record('charged', 'cheap', withUnit, { estimatedUsd: 0.001, actualUsd: 0.002 });
+    const saved = learner.toJSON();
+    assert.equal(Object.keys(saved.leaves?.cheap ?? {}).length, 3, 'three leaves of cheap: ts, ts with a unit, and with errors too');
+    const older = new Learner({ decayPerUpdate: 1 });
+    older.load(JSON.parse(JSON.stringify({ ...saved, version: 2, leaves: undefined })));
+    assert.deepEqual(older.toJSON().leaves, saved.leaves);
+    for (const context of [ts, withUnit, deeper, py]) {
+      for (const m of [cheap, strong]) assert.ok(Math.abs(older.estimate(m, context).p - learner.estimate(m, context).p) < 1e-6);
+    }
+  });
 });
 
 describe('learner and router together', () => {
