@@ -83,6 +83,19 @@ describe('joint fit of first answers', () => {
     assert.ok(unseen.variance < unsure.variance - 0.3, `a new repository where repositories differ little (${unseen.variance.toFixed(2)}) against one where nothing is known of how they differ (${unsure.variance.toFixed(2)})`);
   });
 
+  it('is as sure of a model in a context as its own answers there make it, at least', () => {
+    const fit = newFit();
+    pairIn(fit, ['task=gen|lang=go', rate(80, 100)], ['task=gen|lang=rust', rate(40, 100)]);
+    fit.fit();
+    const here = fit.value('a', pathOf('task=gen|lang=rust'));
+    const q = logistic(here.odds);
+    assert.ok(here.variance <= 1 / (100 * q * (1 - q)) + 1e-12, `variance ${here.variance.toFixed(4)} after 100 answers at ${q.toFixed(2)}`);
+    // A context the model has not answered in stays as unsure as what is known of it says.
+    fit.setRow('c', 'task=gen|lang=go', rate(8, 10), 0);
+    fit.fit();
+    assert.ok(fit.value('c', pathOf('task=gen|lang=rust')).variance > fit.value('c', pathOf('task=gen|lang=go')).variance);
+  });
+
   it('names the broadest of facts the answers cannot tell apart', () => {
     const fit = newFit();
     pairIn(fit, ['task=debug|lang=go|difficulty=2', rate(16, 20)], ['task=debug|lang=rust|difficulty=2', rate(3, 20)]);

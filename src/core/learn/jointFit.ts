@@ -262,6 +262,15 @@ export class JointFit {
       variance += 1 / (cell ? cell.info : (this.cellPrecision[level - 1] ?? tau));
       if (!seen) break;
     }
+    // The sum above treats the values as if each alone explained the answers they share, which
+    // overstates the uncertainty where the model has answered: the model's own answers in this
+    // leaf alone say at least this much of its log-odds here.
+    const own = this.rows.get(cellId(model, path[path.length - 1]));
+    if (own) {
+      const q = logistic(own.eta);
+      const h = own.n * q * (1 - q);
+      if (h > 0) variance = Math.min(variance, 1 / h);
+    }
     return { odds, variance, logCost, strongest };
   }
 
