@@ -66,7 +66,6 @@ interface Param {
 }
 
 interface Row {
-  id: string;
   model: string;
   s: number;
   n: number;
@@ -89,14 +88,15 @@ const MAX_STEP = 2;
 const FIT_ROUNDS = 12;
 const FIT_TOLERANCE = 0.01;
 
-function logistic(x: number): number {
+export function logistic(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
 
 /** Where rows end: a branch of their leaf, beside the buckets one fact finer. */
 const END = '';
 
-function cellId(model: string, key: string): string {
+/** The key of one model's entry in one bucket (a row, a cell, a cached estimate). */
+export function cellId(model: string, key: string): string {
   return `${model}\u0000${key}`;
 }
 
@@ -161,7 +161,7 @@ export class JointFit {
       return;
     }
     const keys = leafKeys(leaf);
-    const row: Row = { id, model, s: Math.min(counts.s, counts.n), n: counts.n, lc: counts.lc, cn: counts.cn, prior, keys, params: [], eta: prior, cost: 0 };
+    const row: Row = { model, s: Math.min(counts.s, counts.n), n: counts.n, lc: counts.lc, cn: counts.cn, prior, keys, params: [], eta: prior, cost: 0 };
     this.rows.set(id, row);
     this.dirty = true;
     let parent = '*';

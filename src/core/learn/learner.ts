@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ModelConfig } from '../config/settingsSchema';
 import { tierPrior, type AcceptanceEstimate, type AcceptanceEstimator, type EstimateContext } from '../route/estimates';
 import type { OutcomeKind } from './outcomes';
-import { JointFit } from './jointFit';
+import { JointFit, cellId, logistic } from './jointFit';
 import { sampleNormal, type Random } from './random';
 
 /**
@@ -106,14 +106,6 @@ interface LearnedPart {
 /** How long a cached estimate stands without changes (time discounts evidence, slowly). */
 const LEARNED_TTL_MS = 3_600_000;
 
-function cellKey(model: string, key: string): string {
-  return `${model}\u0000${key}`;
-}
-
-function logistic(x: number): number {
-  return 1 / (1 + Math.exp(-x));
-}
-
 function logit(p: number): number {
   const q = Math.min(1 - 1e-6, Math.max(1e-6, p));
   return Math.log(q / (1 - q));
@@ -213,7 +205,8 @@ export class LearningStateError extends Error {
  * difficulty, further features; after a rejection, the same facts after it), and each first
  * answer also counts once in its leaf, the finest bucket of its request. A first-answer estimate
  * comes from one fit over the leaves (`JointFit`): the model's offset from its tier prior (held
- * to what the pool of models expects of it), each fact's effect on every model, and the model's
+ * to what the pool of models expects of it), each fact's effect on every model (once the fact has
+ * varied: a second language, a second task), and the model's
  * own record in each bucket of the path, the last two held to 0 by a spread per level learned
  * from the data. So a rare context leans on what is known of the model and of the context, and a
  * busy one speaks for itself, and no answer is counted twice. After a rejection, a
@@ -335,7 +328,7 @@ export class Learner implements AcceptanceEstimator {
    */
   private learnedPart(modelId: string, path: readonly string[]): LearnedPart {
     const key = path[path.length - 1];
-    const id = cellKey(modelId, key);
+    const id = cellId(modelId, key);
     const now = this.now();
     const known = this.learned.get(id);
     if (known && now - known.at < LEARNED_TTL_MS) return known;
