@@ -323,5 +323,32 @@ describe('learner and router together', () => {
     for (let i = 0; i < 50; i++) assert.ok(!route(input(new Learner(), 'rust', { explore: false, policy: policy(0.25) })).explored);
   });
 
+  it('tries again a model its first answers put behind in a context that comes up often, and not in a rare one', () => {
+    // cheap does well in python; in rust its three answers failed, while strong's are known.
+    const lockedOut = (strongAnswers: number) => {
+      const learner = new Learner({ random: seededRandom(9) });
+      for (let i = 0; i < 30; i++) signal(learner, cheap, { ...py, task: 'debug' }, i % 10 === 0 ? 'discarded' : 'accepted');
+      const rust = route(input(learner, 'rust')).estimateContext as EstimateContext;
+      for (let i = 0; i < strongAnswers; i++) signal(learner, strong, rust, i % 5 === 0 ? 'discarded' : 'accepted');
+      for (let i = 0; i < 3; i++) signal(learner, cheap, rust, 'discarded');
+      const tries: string[] = [];
+      let losses = 0;
+      for (let i = 0; i < 300; i++) {
+        const d = route(input(learner, 'rust', { explore: true, policy: policy(0.3) }));
+        const best = Math.max(...d.candidates.filter((c) => !c.excluded).map((c) => c.score));
+        losses = best - (d.candidates.find((c) => c.modelId === 'cheap')?.score ?? 0);
+        if (d.explored) tries.push(d.reason);
+      }
+      return { tries, loss: losses };
+    };
+    const busy = lockedOut(150);
+    assert.ok(busy.loss > EXPLORATION_MAX_LOSS, `cheap is behind by ${busy.loss}`);
+    assert.ok(busy.tries.length > 0 && busy.tries.length < 150, `tried ${busy.tries.length} of 300`);
+    assert.match(busy.tries[0], /rust.*→ cheap: exploring: .*; worth an expected loss of 0\.\d\d now: requests like this one came about 10\d times lately, and its estimate here is uncertain/);
+    const rare = lockedOut(10);
+    assert.ok(rare.loss > EXPLORATION_MAX_LOSS, `cheap is behind by ${rare.loss}`);
+    assert.deepEqual(rare.tries, [], 'a context seen a dozen times is not worth the loss');
+  });
+
 
 });

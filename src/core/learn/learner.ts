@@ -232,6 +232,8 @@ export class Learner implements AcceptanceEstimator {
   private readonly firstPaths = new WeakMap<readonly string[], string[]>();
   /** Per model, its first answers' counts by leaf (the finest bucket of their request): the fit's rows. */
   private readonly leaves = new Map<string, Map<string, Counts>>();
+  /** Per bucket, the answers of every model there (how often a context comes up), while the statistics do not change. */
+  private readonly totals = new Map<string, number>();
   /** The models last asked about, for their tier priors in the fit. */
   private readonly models = new Map<string, ModelConfig>();
   /** The fit of first answers over the leaves; kept across changes to start the next fit from. */
@@ -311,6 +313,7 @@ export class Learner implements AcceptanceEstimator {
       source: samples > 0 ? 'learned' : 'prior',
       sd: p * (1 - p) * sdOdds,
       modelSamples: learned.answered,
+      contextSamples: this.answersIn(path[path.length - 1]),
       latencyMs: prior.latencyMs,
     };
     if (Math.abs(learned.logCost) > 1e-9) {
@@ -522,6 +525,18 @@ export class Learner implements AcceptanceEstimator {
     this.changed();
   }
 
+  /** How many answers, of every model, a bucket has (how often its context comes up). */
+  private answersIn(key: string): number {
+    let total = this.totals.get(key);
+    if (total === undefined) {
+      total = 0;
+      for (const counts of this.buckets.values()) total += counts.get(key)?.n ?? 0;
+      total = round2(total);
+      this.totals.set(key, total);
+    }
+    return total;
+  }
+
   /** The log-odds of a model's tier prior in a leaf's context, for its row of the fit. */
   private rowPrior(modelId: string, leaf: string): number {
     return logit(this.prior(this.models.get(modelId) ?? untagged(modelId), contextOfBucket(leaf)).p);
@@ -530,6 +545,7 @@ export class Learner implements AcceptanceEstimator {
   /** After the statistics changed: the estimates are derived again (and the fit brought up to date) when next asked for. */
   private changed(): void {
     this.learned.clear();
+    this.totals.clear();
     this.listeners.forEach((l) => l());
   }
 

@@ -25,6 +25,8 @@ export interface AcceptanceEstimate {
   sd?: number;
   /** How many first answers of this model, in any context, the estimator has seen (when it counts them). */
   modelSamples?: number;
+  /** How many first answers, of any model, the estimator has seen in the request's own context (how often it comes up). */
+  contextSamples?: number;
   /** What the request is expected to cost against the price-list estimate (1.8: 80 % more), when learned. */
   costFactor?: number;
   /** The charges behind `costFactor` in the request's finest bucket with any. */

@@ -67,7 +67,10 @@ export interface RouteInput {
   requires?: readonly ModelCapability[];
 }
 
-/** Exploration never picks a model whose expected score is more than this below the best. */
+/**
+ * Exploration picks a model whose expected score is at most this below the best, or more only
+ * where the try is worth it over the requests to come (`explorationBound`).
+ */
 export const EXPLORATION_MAX_LOSS = 0.05;
 /** ...and only a model with less evidence than this in the request's bucket: exploring ends once a model is known there. */
 export const EXPLORATION_MAX_EVIDENCE = 30;
@@ -76,6 +79,44 @@ export const EXPLORATION_MAX_EVIDENCE = 30;
  * alone: until then the model answers when it is a candidate. Bounded: this many per model, once.
  */
 export const WARM_UP_ANSWERS = 3;
+
+/**
+ * The expected loss a try may take: EXPLORATION_MAX_LOSS, or more where the context comes up often
+ * and the model's estimate here is uncertain. One more answer of the model moves its estimate by
+ * about as much as that answer resolves of its variance; what the move may gain over the best
+ * score (the knowledge gradient), for as many requests again as this context has had, is what
+ * the try is worth. So a model that failed its first answers in a busy context (bad luck, not a
+ * bad model) is tried again there, and a model that is well known, or a rare context, is not.
+ * `slope`: how much the model's score moves with its acceptance (less than 1 with retries left).
+ */
+export function explorationBound(estimate: AcceptanceEstimate, loss: number, slope: number): number {
+  const { p } = estimate;
+  const horizon = estimate.contextSamples ?? 0;
+  const sdOdds = p > 0 && p < 1 ? (estimate.sd ?? 0) / (p * (1 - p)) : 0;
+  if (!(sdOdds > 0) || horizon <= 0 || loss <= EXPLORATION_MAX_LOSS) return EXPLORATION_MAX_LOSS;
+  // In log-odds an answer carries p(1 − p) of precision: the spread of the estimate's move.
+  const v = sdOdds * sdOdds;
+  const h = p * (1 - p);
+  const move = Math.sqrt((v * v * h) / (1 + v * h)) * h * Math.abs(slope);
+  const z = loss / move;
+  const gain = move * (Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI)) - loss * normalTail(z);
+  return Math.max(EXPLORATION_MAX_LOSS, horizon * gain);
+}
+
+/** For a try past EXPLORATION_MAX_LOSS, why it is worth it. */
+function widerTry(loss: number | undefined, estimate: AcceptanceEstimate): string {
+  if (loss === undefined || loss <= EXPLORATION_MAX_LOSS) return '';
+  const n = Math.round(estimate.contextSamples ?? 0);
+  return `; worth an expected loss of ${loss.toFixed(2)} now: requests like this one came about ${n} time${n === 1 ? '' : 's'} lately, and its estimate here is uncertain`;
+}
+
+/** P(Z > z) for a standard normal Z (Abramowitz and Stegun 7.1.26, error below 1.5e-7). */
+function normalTail(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const erfc = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) * Math.exp(-x * x);
+  return z >= 0 ? erfc / 2 : 1 - erfc / 2;
+}
 
 /** The request may not be sent anywhere (no-AI), or nowhere it may go is configured. */
 export class RouteRefusal extends Error {
@@ -331,8 +372,9 @@ export function route(input: RouteInput): RouteDecision {
   }
   let ordered = mode === 'task' ? eligible : [...eligible].sort((a, b) => b.score - a.score || a.position - b.position);
   // Bounded exploration (Thompson sampling): a draw from each posterior may put another model
-  // first, but only one whose expected score is within EXPLORATION_MAX_LOSS of the best.
-  let exploring: { best: Scored; drawn: number } | undefined;
+  // first, but only one whose expected score is within EXPLORATION_MAX_LOSS of the best, or within
+  // what trying it is worth in a context that comes up often (`explorationBound`).
+  let exploring: { best: Scored; drawn: number; loss?: number } | undefined;
   let warmingUp: number | undefined;
   // A model the estimator has seen fewer than WARM_UP_ANSWERS answers of, anywhere, answers first:
   // without them its estimate is only a prior, and a prior alone keeps a good model out for good.
@@ -344,8 +386,9 @@ export function route(input: RouteInput): RouteDecision {
   } else if (mode !== 'task' && input.explore !== false && estimator.sample && ordered.length > 1) {
     const draws = ordered.map((s) => ({ s, drawn: scoreOf(s, estimator.sample!(s.routed.model, context, s.estimate)) }));
     const top = draws.reduce((a, b) => (b.drawn > a.drawn ? b : a));
-    if (top.s !== ordered[0] && ordered[0].score - top.s.score <= EXPLORATION_MAX_LOSS && top.s.samples < EXPLORATION_MAX_EVIDENCE) {
-      exploring = { best: ordered[0], drawn: top.drawn + (top.s.p - top.s.score) };
+    const loss = ordered[0].score - top.s.score;
+    if (top.s !== ordered[0] && top.s.samples < EXPLORATION_MAX_EVIDENCE && loss <= explorationBound(top.s.estimate, loss, scoreOf(top.s, 1) - scoreOf(top.s, 0))) {
+      exploring = { best: ordered[0], drawn: top.drawn + (top.s.p - top.s.score), loss };
       ordered = [top.s, ...ordered.filter((s) => s !== top.s)];
     }
   }
@@ -361,7 +404,7 @@ export function route(input: RouteInput): RouteDecision {
       ? warmingUp !== undefined
         ? `trying it: ${Math.round(warmingUp)} of the first ${WARM_UP_ANSWERS} answers of a model are in, and its estimate (${chosen.p.toFixed(2)}, ${evidence}) is not trusted alone before all are, over ${exploring?.best.routed.model.id} (expected ${exploring?.best.p.toFixed(2)})${escalation}${candidatesFrom}`
         : exploring
-          ? `exploring: a posterior draw put its acceptance at ${exploring.drawn.toFixed(2)} (expected ${chosen.p.toFixed(2)}, ${evidence}) over ${exploring.best.routed.model.id} (expected ${exploring.best.p.toFixed(2)})${escalation}${candidatesFrom}`
+          ? `exploring: a posterior draw put its acceptance at ${exploring.drawn.toFixed(2)} (expected ${chosen.p.toFixed(2)}, ${evidence}) over ${exploring.best.routed.model.id} (expected ${exploring.best.p.toFixed(2)})${widerTry(exploring.loss, chosen.estimate)}${escalation}${candidatesFrom}`
           : `best score among ${eligible.length} (acceptance ${chosen.p.toFixed(2)} ${evidence}${escalation}${candidatesFrom})${runnerUp(ordered[1])}`
       : `${origin}${escalation}`;
   const priceNote = chosen.cost === undefined ? ' — no known price for this model: set its price in coderoute.models' : '';
