@@ -86,6 +86,25 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+/**
+ * Decisions each right after a new signal on another request (the fit brought up to date first
+ * when `refreshed`, as the extension's LearningStore does); their times in ms.
+ */
+function afterSignals(learner: Learner, inputs: Omit<RouteInput, 'policy'>[], refreshed: boolean, pass: number, policy: ReturnType<typeof settingsFor>): number[] {
+  const times: number[] = [];
+  inputs.slice(0, 1000).forEach((input, i) => {
+    const id = `after-signal-${refreshed}-${pass}-${i}`;
+    learner.record(id, 'm1', { task: 'debug', language: LANGUAGES[i % LANGUAGES.length], difficulty: 0.5 });
+    learner.observe(id, i % 2 ? 'accepted' : 'discarded');
+    // As the extension does (LearningStore), right after the signal and off the decision's path.
+    if (refreshed) learner.refresh();
+    const started = performance.now();
+    route({ ...input, policy, estimator: learner });
+    times.push(performance.now() - started);
+  });
+  return times;
+}
+
 function main(): void {
   console.log('bench:route — one routing decision (no classification, no provider call), 20 models and 50 rules, target p99 <= 0.2 ms');
   const inputs = requests(5000);
@@ -105,21 +124,16 @@ function main(): void {
   // to date off the decision's path), and with the decision paying for that itself.
   for (const refreshed of [true, false]) {
     const policy = settingsFor('performance');
-    const times: number[] = [];
-    inputs.slice(0, 500).forEach((input, i) => {
-      const id = `after-signal-${refreshed}-${i}`;
-      learner.record(id, 'm1', { task: 'debug', language: LANGUAGES[i % LANGUAGES.length], difficulty: 0.5 });
-      learner.observe(id, i % 2 ? 'accepted' : 'discarded');
-      // As the extension does (LearningStore), right after the signal and off the decision's path.
-      if (refreshed) learner.refresh();
-      const started = performance.now();
-      route({ ...input, policy, estimator: learner });
-      times.push(performance.now() - started);
-    });
+    let times: number[] = [];
+    // The first pass warms the JIT on this path, as the rows below do; the second is measured.
+    for (const pass of [0, 1]) times = afterSignals(learner, inputs, refreshed, pass, policy);
     times.sort((a, b) => a - b);
     const fmt = (x: number) => `${(x * 1000).toFixed(1)} µs`;
     const how = refreshed ? 'fit refreshed after the signal, as the extension does' : 'the decision brings the fit up to date';
-    console.log(`after a signal ${times.length} decisions, each right after a new signal (${how}): p50 ${fmt(percentile(times, 50))}, p95 ${fmt(percentile(times, 95))}, p99 ${fmt(percentile(times, 99))}`);
+    const p99 = percentile(times, 99);
+    // The extension's own path is held to the target; the other shows what skipping the refresh would cost.
+    const verdict = refreshed ? ` — ${p99 <= 0.2 ? 'PASS' : 'FAIL'}` : '';
+    console.log(`after a signal ${times.length} decisions, each right after a new signal (${how}): p50 ${fmt(percentile(times, 50))}, p95 ${fmt(percentile(times, 95))}, p99 ${fmt(p99)}${verdict}`);
   }
   for (const { mode, policy, extra } of rows) {
     let refused = 0;

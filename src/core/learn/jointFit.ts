@@ -114,6 +114,9 @@ export class JointFit {
   private readonly offsets = new Map<string, Param>();
   private readonly effects = new Map<string, Param>();
   private readonly cells = new Map<string, Param>();
+  /** The same rows and cells by model, then bucket: what an estimate reads, without building keys. */
+  private readonly rowsByModel = new Map<string, Map<string, Row>>();
+  private readonly cellsByModel = new Map<string, Map<string, Param>>();
   /** Per level (index 0 is level 1): the precision of effects and of cells (empirical Bayes). */
   private readonly effectPrecision: number[] = [];
   private readonly cellPrecision: number[] = [];
@@ -136,6 +139,8 @@ export class JointFit {
     this.offsets.clear();
     this.effects.clear();
     this.cells.clear();
+    this.rowsByModel.clear();
+    this.cellsByModel.clear();
     this.children.clear();
     this.effectPrecision.length = 0;
     this.cellPrecision.length = 0;
@@ -163,6 +168,7 @@ export class JointFit {
     const keys = leafKeys(leaf);
     const row: Row = { model, s: Math.min(counts.s, counts.n), n: counts.n, lc: counts.lc, cn: counts.cn, prior, keys, params: [], eta: prior, cost: 0 };
     this.rows.set(id, row);
+    byModel(this.rowsByModel, model).set(leaf, row);
     this.dirty = true;
     let parent = '*';
     for (const child of [...keys, END]) {
@@ -186,7 +192,7 @@ export class JointFit {
     }
     row.params = [offset];
     row.keys.forEach((key, i) => {
-      if (this.varies(i === 0 ? '*' : row.keys[i - 1])) row.params.push(this.paramOf(this.effects, key, i + 1), this.paramOf(this.cells, cellId(row.model, key), i + 1));
+      if (this.varies(i === 0 ? '*' : row.keys[i - 1])) row.params.push(this.paramOf(this.effects, key, i + 1), this.cellOf(row.model, key, i + 1));
     });
     row.eta = row.prior;
     row.cost = 0;
@@ -239,6 +245,7 @@ export class JointFit {
     let variance = 1 / (offset ? offset.info : tau);
     let logCost = offset ? offset.cost : 0;
     let strongest: FittedValue['strongest'];
+    const cells = this.cellsByModel.get(model);
     for (let level = 1; level < path.length; level++) {
       const key = path[level];
       const siblings = this.children.get(path[level - 1]);
@@ -248,7 +255,7 @@ export class JointFit {
       const seen = siblings.has(key);
       if (seen && siblings.size < 2) continue;
       const effect = this.effects.get(key);
-      const cell = this.cells.get(cellId(model, key));
+      const cell = cells?.get(key);
       if (effect) {
         odds += effect.value;
         logCost += effect.cost;
@@ -265,7 +272,7 @@ export class JointFit {
     // The sum above treats the values as if each alone explained the answers they share, which
     // overstates the uncertainty where the model has answered: the model's own answers in this
     // leaf alone say at least this much of its log-odds here.
-    const own = this.rows.get(cellId(model, path[path.length - 1]));
+    const own = this.rowsByModel.get(model)?.get(path[path.length - 1]);
     if (own) {
       const q = logistic(own.eta);
       const h = own.n * q * (1 - q);
@@ -281,6 +288,17 @@ export class JointFit {
       map.set(id, param);
     }
     return param;
+  }
+
+  /** A model's cell in a bucket, in both indexes. */
+  private cellOf(model: string, key: string, level: number): Param {
+    const id = cellId(model, key);
+    let cell = this.cells.get(id);
+    if (!cell) {
+      cell = this.paramOf(this.cells, id, level);
+      byModel(this.cellsByModel, model).set(key, cell);
+    }
+    return cell;
   }
 
   /** A step for an effect or a cell: centred at 0, with its level's precision. */
@@ -384,4 +402,14 @@ export class JointFit {
     update(this.effects, this.effectPrecision);
     update(this.cells, this.cellPrecision);
   }
+}
+
+/** The map of one model's entries, made when first needed. */
+function byModel<T>(index: Map<string, Map<string, T>>, model: string): Map<string, T> {
+  let entries = index.get(model);
+  if (!entries) {
+    entries = new Map();
+    index.set(model, entries);
+  }
+  return entries;
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ModelConfig } from '../config/settingsSchema';
 import { tierPrior, type AcceptanceEstimate, type AcceptanceEstimator, type EstimateContext } from '../route/estimates';
 import type { OutcomeKind } from './outcomes';
-import { JointFit, cellId, logistic } from './jointFit';
+import { JointFit, logistic } from './jointFit';
 import { sampleNormal, type Random } from './random';
 
 /**
@@ -143,6 +143,8 @@ function contextOfBucket(key: string): EstimateContext {
 
 /** Rejections of one request the learner tells apart (the router looks at most this far ahead). */
 const MAX_DEPTH = 4;
+/** The buckets that hold each of a model's answers once: first ones, then after 1… MAX_DEPTH rejections. */
+const ANSWER_KEYS = ['*', ...Array.from({ length: MAX_DEPTH }, (_, i) => `depth=${i + 1}`)];
 
 export function difficultyBucket(difficulty: number): number {
   return Math.min(3, Math.max(0, Math.floor(difficulty * 4)));
@@ -239,7 +241,10 @@ export class Learner implements AcceptanceEstimator {
   /** The fit of first answers over the leaves; kept across changes to start the next fit from. */
   private readonly joint: JointFit;
   /** What is learned per model and finest bucket, while the statistics do not change. */
-  private readonly learned = new Map<string, LearnedPart>();
+  private readonly learned = new Map<string, Map<string, LearnedPart>>();
+  private cachedParts = 0;
+  /** Per model, its answers in any context (first ones and after rejections), while the statistics do not change. */
+  private readonly answers = new Map<string, { at: number; n: number }>();
 
   constructor(options: LearnerOptions = {}) {
     this.options = {
@@ -262,7 +267,7 @@ export class Learner implements AcceptanceEstimator {
       // with other tiers) take the new prior.
       if ((seen ?? untagged(model.id)).tags.join() !== model.tags.join() && this.leaves.has(model.id)) {
         for (const [leaf, c] of this.leaves.get(model.id)!) this.joint.setRow(model.id, leaf, c, this.rowPrior(model.id, leaf));
-        this.learned.clear();
+        this.clearCache();
       }
     }
     const prior = this.prior(model, context);
@@ -331,9 +336,9 @@ export class Learner implements AcceptanceEstimator {
    */
   private learnedPart(modelId: string, path: readonly string[]): LearnedPart {
     const key = path[path.length - 1];
-    const id = cellId(modelId, key);
     const now = this.now();
-    const known = this.learned.get(id);
+    let parts = this.learned.get(modelId);
+    const known = parts?.get(key);
     if (known && now - known.at < LEARNED_TTL_MS) return known;
     if (this.joint.stale) this.joint.fit();
     const fitted = this.joint.value(modelId, path);
@@ -349,10 +354,15 @@ export class Learner implements AcceptanceEstimator {
       if (costSamples === 0 && c.cn > 1e-6) costSamples = c.cn;
     }
     // Every answer of the model counts once: a first one under `*`, one after N rejections under `depth=N`.
-    let answered = 0;
-    for (let depth = 0; depth <= MAX_DEPTH; depth++) {
-      const c = counts?.get(depth === 0 ? '*' : `depth=${depth}`);
-      if (c) answered += this.decayed(c, now).n;
+    const cached = this.answers.get(modelId);
+    let answered = cached && now - cached.at < LEARNED_TTL_MS ? cached.n : undefined;
+    if (answered === undefined) {
+      answered = 0;
+      for (const key of ANSWER_KEYS) {
+        const c = counts?.get(key);
+        if (c) answered += this.decayed(c, now).n;
+      }
+      this.answers.set(modelId, { at: now, n: answered });
     }
     // The fact of the context whose effect on every model is largest, when it matters.
     const strongest = fitted.strongest;
@@ -366,8 +376,13 @@ export class Learner implements AcceptanceEstimator {
       answered: round2(answered),
       context: strongest && Math.abs(strongest.shift) >= NOTABLE_SHIFT ? strongest : undefined,
     };
-    if (this.learned.size > 20_000) this.learned.clear();
-    this.learned.set(id, part);
+    if (this.cachedParts > 20_000) this.clearCache();
+    if (!parts) {
+      parts = new Map();
+      this.learned.set(modelId, parts);
+    }
+    parts.set(key, part);
+    this.cachedParts++;
     return part;
   }
 
@@ -544,9 +559,16 @@ export class Learner implements AcceptanceEstimator {
 
   /** After the statistics changed: the estimates are derived again (and the fit brought up to date) when next asked for. */
   private changed(): void {
-    this.learned.clear();
-    this.totals.clear();
+    this.clearCache();
     this.listeners.forEach((l) => l());
+  }
+
+  /** Forgets what was derived from the statistics (estimates, answer counts, context totals). */
+  private clearCache(): void {
+    this.learned.clear();
+    this.cachedParts = 0;
+    this.answers.clear();
+    this.totals.clear();
   }
 
   /** Precision of a prior worth `priorStrength` observations at even odds. */
