@@ -65,7 +65,7 @@ describe('coderoute replay: policies', () => {
 
   it('reports every policy with quality, cost and attempts against the strong model', () => {
     const r = runReplay(matrix, options);
-    assert.deepEqual(Object.keys(r.policies).sort(), ['always_cheapest', 'always_strong', 'best_fixed_chain_hindsight', 'learned', 'oracle', 'random']);
+    assert.deepEqual(Object.keys(r.policies).sort(), ['always_cheapest', 'always_strong', 'best_fixed_chain_hindsight', 'learned', 'oracle', 'random', 'router_knowing_contexts']);
     assert.equal(r.policies.always_strong.quality_vs_strong, 1);
     assert.equal(r.policies.always_strong.cost, 150);
     assert.equal(r.policies.always_cheapest.quality, 150);
@@ -82,6 +82,22 @@ describe('coderoute replay: policies', () => {
     assert.ok(learned.quality > r.policies.always_cheapest.quality + 60, `quality ${learned.quality}`);
     assert.ok(learned.cost_vs_strong <= 0.75, `cost ${learned.cost_vs_strong}`);
     assert.ok(learned.cost < r.policies.random.cost);
+  });
+
+  it('shows where the learner heads: the same router knowing each context’s rates takes the cheap model where it is enough and the strong one elsewhere', () => {
+    const one = runReplay(matrix, { ...options, maxAttempts: 1 });
+    const knowing = one.policies.router_knowing_contexts;
+    // easy: cheap is accepted as often as strong (135 of 150) at a fiftieth of the price; hard: only strong (135 of 150).
+    assert.equal(knowing.quality, 270);
+    assert.equal(knowing.cost, 150 * 0.01 + 150 * 0.5);
+    assert.equal(knowing.attempts, 1);
+    assert.ok(one.policies.learned.quality <= knowing.quality, 'learning costs something: no better than knowing');
+    // A heavy price weight: the same knowledge, a cheaper choice on the hard area too.
+    const thrifty = runReplay(matrix, { ...options, maxAttempts: 1, priceWeight: 10 }).policies.router_knowing_contexts;
+    assert.ok(thrifty.cost < knowing.cost, `${thrifty.cost} against ${knowing.cost}`);
+    // With a retry, a hard task the strong model fails goes on to the model most likely to solve it after that.
+    const two = runReplay(matrix, options).policies.router_knowing_contexts;
+    assert.ok(two.quality > knowing.quality && two.attempts > 1, JSON.stringify(two));
   });
 
   it('is repeatable for a seed, and different seeds shuffle differently', () => {
@@ -156,7 +172,7 @@ describe('coderoute replay: policies', () => {
     assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     assert.ok(svg.includes('a &lt;title&gt; &amp; &quot;quotes&quot;'));
     assert.ok(!/<script/i.test(svg));
-    assert.equal((svg.match(/<circle /g) ?? []).length, 6);
+    assert.equal((svg.match(/<circle /g) ?? []).length, 7);
     // Each pool model alone is a hollow square, labelled.
     assert.equal((svg.match(/<rect x="[\d.]+" y="[\d.]+" width="8" height="8" fill="none"/g) ?? []).length, 3);
     assert.ok(svg.includes('mid, v2'));

@@ -3,8 +3,10 @@ import type { Task } from '../context/requestContext';
 import { Learner, type LearnerOptions } from '../learn/learner';
 import { seededRandom, shuffled, type Random } from '../learn/random';
 import { mergePolicy, type Policy } from '../policy/policy';
+import type { AcceptanceEstimate, AcceptanceEstimator, EstimateContext } from '../route/estimates';
 import type { ModelPrice } from '../route/pricing';
-import { RouteRefusal, route } from '../route/router';
+import type { RouteDecision } from '../route/routeDecision';
+import { RouteRefusal, route, type RouteInput } from '../route/router';
 import { ReplayInputError, type OutcomeMatrix } from './outcomeMatrix';
 
 export interface ReplayOptions {
@@ -46,7 +48,11 @@ export interface ReplayResult {
   strong: string;
   outcome_column: string;
   features: string[];
-  /** Mean over seeds. */
+  /**
+   * Mean over seeds. Beside the learned policy and the baselines, `router_knowing_contexts`: the
+   * same router choosing by its own score with every context's rates on the seed's outcomes
+   * known, where the learner heads as it learns (in hindsight, so no online router can count on it).
+   */
   policies: Record<string, PolicyResult>;
   /**
    * Each pool model alone, one attempt per task (mean over seeds): the points a user could have
@@ -93,6 +99,8 @@ interface SeedData {
 }
 
 const CURVE_POINTS = 50;
+/** The router with every context's rates known (see `contextKnowingEstimator`). */
+export const KNOWING = 'router_knowing_contexts';
 /** Tallies of a pool model alone are kept beside the policies' under this prefix. */
 const MODEL_PREFIX = 'model:';
 
@@ -173,6 +181,19 @@ export function runReplay(matrix: OutcomeMatrix, options: ReplayOptions): Replay
   let decisions = 0;
   let explored = 0;
   const contextOf = (task: string) => (matrix.features.get(task) ?? []).map(([, v]) => v).join('|');
+  // One request of the stream, as the extension's router gets it (the estimator is the caller's).
+  const requestFor = (seed: number, task: string, attempt: number, rejected: string[]) => ({
+    requestId: `${seed}:${task}:${attempt}`,
+    task: options.task ?? 'generate',
+    languageId: 'replay',
+    path: '',
+    policy,
+    prices,
+    tokens: { input: 1_000_000, output: 0 },
+    rejected,
+    attemptsLeft: options.maxAttempts - attempt,
+    features: matrix.features.get(task) ?? [],
+  });
   const hullAtLearned: number[] = [];
   const ceilingAtLearned: number[] = [];
   const frontierSums = FRONTIER_COSTS.map(() => ({ quality: 0 }));
@@ -195,25 +216,8 @@ export function runReplay(matrix: OutcomeMatrix, options: ReplayOptions): Replay
     data.order.forEach((task, index) => {
       const rejected: string[] = [];
       for (let attempt = 0; attempt < options.maxAttempts; attempt++) {
-        let decision;
-        try {
-          decision = route({
-            requestId: `${seed}:${task}:${attempt}`,
-            task: options.task ?? 'generate',
-            languageId: 'replay',
-            path: '',
-            policy,
-            estimator: learner,
-            prices,
-            tokens: { input: 1_000_000, output: 0 },
-            rejected,
-            attemptsLeft: options.maxAttempts - attempt,
-            features: matrix.features.get(task) ?? [],
-          });
-        } catch (error) {
-          if (error instanceof RouteRefusal) break;
-          throw error;
-        }
+        const decision = routeOrStop({ ...requestFor(seed, task, attempt, rejected), estimator: learner });
+        if (!decision) break;
         decisions++;
         if (decision.explored) explored++;
         const id = decision.chosen.model.id;
@@ -246,6 +250,26 @@ export function runReplay(matrix: OutcomeMatrix, options: ReplayOptions): Replay
     });
     add('learned', learned);
     add('always_strong', strongRun);
+    // The same router, its estimates replaced by every context's rates on this seed's outcomes:
+    // where the learner heads, and what its own score makes of perfect knowledge of the contexts.
+    const knowing = contextKnowingEstimator(data, tasks, contextOf, names, costOf, expected);
+    const knowingTally: Tally = { quality: 0, cost: 0, calls: 0 };
+    for (const task of data.order) {
+      const rejected: string[] = [];
+      for (let attempt = 0; attempt < options.maxAttempts; attempt++) {
+        const decision = routeOrStop({ ...requestFor(seed, task, attempt, rejected), estimator: knowing, explore: false });
+        if (!decision) break;
+        const model = names.get(decision.chosen.model.id) as string;
+        knowingTally.cost += costOf(task, model);
+        knowingTally.calls++;
+        if (accepted(task, model)) {
+          knowingTally.quality++;
+          break;
+        }
+        rejected.push(decision.chosen.model.id);
+      }
+    }
+    add(KNOWING, knowingTally);
 
     const cheapest = [...options.pool].sort((a, b) => (expected.get(a) as number) - (expected.get(b) as number))[0];
     add('always_cheapest', runChain(data, [cheapest], costOf));
@@ -330,6 +354,52 @@ function drawSeed(matrix: OutcomeMatrix, tasks: string[], models: string[], rand
 }
 
 type CostOf = (task: string, model: string) => number;
+
+/** The router's decision, or none when no model may take the request (every one was rejected). */
+function routeOrStop(input: RouteInput): RouteDecision | undefined {
+  try {
+    return route(input);
+  } catch (error) {
+    if (error instanceof RouteRefusal) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Estimates from this seed's outcomes, as if every context's rates were known: a model's
+ * acceptance in the request's context (after the same rejections: among the tasks there that
+ * every rejected model failed) and its mean cost there against the price list. No draws, so the
+ * router does not explore. In hindsight, like the ceiling, but choosing by the router's own score.
+ */
+function contextKnowingEstimator(data: SeedData, tasks: string[], contextOf: (task: string) => string, names: Map<string, string>, costOf: CostOf, expected: Map<string, number>): AcceptanceEstimator {
+  const groups = new Map<string, string[]>();
+  for (const task of tasks) {
+    const key = contextOf(task);
+    groups.set(key, [...(groups.get(key) ?? []), task]);
+  }
+  const known = new Map<string, AcceptanceEstimate>();
+  const accepted = (task: string, model: string) => data.accepted.get(task)?.get(model) === true;
+  return {
+    estimate(model, context: EstimateContext) {
+      const key = (context.features ?? []).map(([, v]) => v).join('|');
+      const rejected = (context.rejected ?? []).map((id) => names.get(id) ?? id);
+      const id = `${model.id}\u0000${key}\u0000${[...rejected].sort().join('+')}`;
+      let estimate = known.get(id);
+      if (!estimate) {
+        const name = names.get(model.id) ?? model.id;
+        const here = groups.get(key) ?? [];
+        const after = here.filter((t) => rejected.every((r) => !accepted(t, r)));
+        const basis = after.length > 0 ? after : here;
+        const n = Math.max(1, basis.length);
+        const cost = basis.reduce((sum, t) => sum + costOf(t, name), 0) / n;
+        const list = expected.get(name) ?? 0;
+        estimate = { p: basis.filter((t) => accepted(t, name)).length / n, samples: basis.length, source: 'learned', costFactor: list > 0 && cost > 0 ? cost / list : undefined };
+        known.set(id, estimate);
+      }
+      return estimate;
+    },
+  };
+}
 
 /** Costs (against the strong model's) at which the context ceiling's curve is reported. */
 const FRONTIER_COSTS = [0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1];

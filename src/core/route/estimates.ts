@@ -25,7 +25,10 @@ export interface AcceptanceEstimate {
   sd?: number;
   /** How many first answers of this model, in any context, the estimator has seen (when it counts them). */
   modelSamples?: number;
-  /** How many first answers, of any model, the estimator has seen in the request's own context (how often it comes up). */
+  /**
+   * How many answers, of any model, the estimator has seen in the request's finest context (after
+   * the same rejections, for a retry): how often requests like this one come up, lately.
+   */
   contextSamples?: number;
   /** What the request is expected to cost against the price-list estimate (1.8: 80 % more), when learned. */
   costFactor?: number;
