@@ -121,6 +121,57 @@ describe('learner: acceptance per model and context bucket', () => {
   });
 
 
+  it('learns from the other models what a rejection says of the case: after cheap fails, every model is less likely to succeed', () => {
+    const learner = new Learner();
+    const code = model('code', ['code']);
+    const after: EstimateContext = { ...ts, rejected: ['cheap'] };
+    // All three models are good first hand here.
+    for (let i = 0; i < 30; i++) for (const m of [cheap, code, strong]) signal(learner, m, ts, i % 5 === 0 ? 'discarded' : 'accepted');
+    const first = learner.estimate(strong, ts).p;
+    assert.ok(first > 0.7, `${first}`);
+    assert.equal(learner.estimate(strong, after).p, first, 'nothing known of answers after a rejection yet');
+    // After cheap was rejected, code was accepted a quarter of the time.
+    for (let i = 0; i < 40; i++) signal(learner, code, after, i % 4 === 0 ? 'accepted' : 'discarded');
+    const next = learner.estimate(strong, after);
+    assert.ok(next.p < first - 0.25, `strong, never tried after cheap, is expected lower too: ${next.p} against ${first}`);
+    assert.equal(next.context?.everyModel, true);
+    assert.equal(next.context?.bucket, 'after=cheap');
+    assert.ok((next.context?.shift ?? 0) < -1, `${next.context?.shift}`);
+    // code's own estimate there is its own answers, counted once: not lowered again by the shift they make.
+    const own = learner.estimate(code, after).p;
+    assert.ok(own > 0.2 && own < 0.45, `${own}`);
+    // A saved state gives the same estimate: its answers after rejections are read back from the buckets.
+    const loaded = new Learner();
+    loaded.load(JSON.parse(JSON.stringify(learner.toJSON())));
+    assert.ok(Math.abs(loaded.estimate(strong, after).p - next.p) < 1e-6, `${loaded.estimate(strong, after).p} against ${next.p}`);
+    // A rejection of another model says nothing yet beyond the shift after one rejection of any.
+    const otherAfter = learner.estimate(strong, { ...ts, rejected: ['code'] });
+    assert.ok(otherAfter.p < first && otherAfter.p > next.p, `${otherAfter.p}`);
+    // The reason says it, for every model.
+    const raw: Record<string, unknown> = {
+      providers: [{ id: 'p', kind: 'openai', baseUrl: 'http://127.0.0.1:9/v1' }],
+      models: [
+        { id: 'strong', provider: 'p', name: 'strong', tags: ['strong'], price: { inputPerMTok: 0.1, outputPerMTok: 0.4 } },
+        { id: 'cheap', provider: 'p', name: 'cheap', tags: ['cheap'], price: { inputPerMTok: 0.1, outputPerMTok: 0.4 } },
+        // As likely to be accepted here as strong, and far dearer: strong answers, and its reason is read.
+        { id: 'code', provider: 'p', name: 'code', tags: ['code'], price: { inputPerMTok: 30, outputPerMTok: 60 } },
+      ],
+      'routing.mode': 'performance',
+    };
+    const decision = route({
+      requestId: 'q-shift',
+      task: 'debug',
+      languageId: 'typescript',
+      path: 'src/a.ts',
+      policy: mergePolicy(parseSettings((key: SettingKey) => raw[key]).settings),
+      estimator: learner,
+      explore: false,
+      rejected: ['cheap'],
+      classification: { task: 'debug', difficulty: 0.5, language: 'typescript', features: undefined as never },
+    });
+    assert.match(decision.reason, /after cheap was rejected, the other models' answers were accepted less often than their first answers, which counts for every model \(odds ×0\.\d\d\)/);
+  });
+
   it('judges a model by itself across contexts: one tried only on hard requests is not taken for a weak one', () => {
     const learner = new Learner();
     const easy: EstimateContext = { ...ts, features: [['level', 'easy']] };
@@ -188,8 +239,10 @@ describe('learner: acceptance per model and context bucket', () => {
   });
 
   it('reads the leaves of a version 2 state from its nested buckets, also where a bucket is both a leaf and a parent', () => {
-    // Without discounting, a leaf's answers are exactly its bucket's less those one fact finer.
-    const learner = new Learner({ decayPerUpdate: 1 });
+    // Without discounting, a leaf's answers are exactly its bucket's less those one fact finer. One
+    // clock: a derived leaf carries its bucket's last update time, which a later, finer answer set.
+    const now = () => 1_800_000_000_000;
+    const learner = new Learner({ decayPerUpdate: 1, now });
     const withUnit: EstimateContext = { ...ts, features: [['unit', 'function']] };
     const deeper: EstimateContext = { ...ts, features: [['unit', 'function'], ['errors', 'yes']] };
     for (let i = 0; i < 6; i++) {
@@ -201,7 +254,7 @@ describe('learner: acceptance per model and context bucket', () => {
     learner.record('charged', 'cheap', withUnit, { estimatedUsd: 0.001, actualUsd: 0.002 });
     const saved = learner.toJSON();
     assert.equal(Object.keys(saved.leaves?.cheap ?? {}).length, 3, 'three leaves of cheap: ts, ts with a unit, and with errors too');
-    const older = new Learner({ decayPerUpdate: 1 });
+    const older = new Learner({ decayPerUpdate: 1, now });
     older.load(JSON.parse(JSON.stringify({ ...saved, version: 2, leaves: undefined })));
     assert.deepEqual(older.toJSON().leaves, saved.leaves);
     for (const context of [ts, withUnit, deeper, py]) {

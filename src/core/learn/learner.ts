@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ModelConfig } from '../config/settingsSchema';
 import { tierPrior, type AcceptanceEstimate, type AcceptanceEstimator, type EstimateContext } from '../route/estimates';
 import type { OutcomeKind } from './outcomes';
-import { JointFit, logistic } from './jointFit';
+import { JointFit, leafKeys, logistic } from './jointFit';
 import { sampleNormal, type Random } from './random';
 
 /**
@@ -100,7 +100,15 @@ interface LearnedPart {
   samples: number;
   costSamples: number;
   answered: number;
-  context?: { bucket: string; shift: number };
+  context?: AcceptanceEstimate['context'];
+}
+
+/** A model's answers after a set of rejections in one context, and its first-answer log-odds there. */
+interface AnswersAfter {
+  model: string;
+  base: number;
+  s: number;
+  n: number;
 }
 
 /** How long a cached estimate stands without changes (time discounts evidence, slowly). */
@@ -234,8 +242,13 @@ export class Learner implements AcceptanceEstimator {
   private readonly firstPaths = new WeakMap<readonly string[], string[]>();
   /** Per model, its first answers' counts by leaf (the finest bucket of their request): the fit's rows. */
   private readonly leaves = new Map<string, Map<string, Counts>>();
+  /** Per model, its answers after rejections by their finest bucket (each once), for what a rejection says of every model. */
+  private readonly afterLeaves = new Map<string, Map<string, Counts>>();
   /** Per bucket, the answers of every model there (how often a context comes up), while the statistics do not change. */
   private readonly totals = new Map<string, number>();
+  /** Per model and rejected set, the shift a rejection brings (see `rejectionShift`), while the statistics do not change. */
+  private readonly shifts = new Map<string, number>();
+  private after?: Map<string, AnswersAfter[]>;
   /** The models last asked about, for their tier priors in the fit. */
   private readonly models = new Map<string, ModelConfig>();
   /** The fit of first answers over the leaves; kept across changes to start the next fit from. */
@@ -288,13 +301,18 @@ export class Learner implements AcceptanceEstimator {
     let sdOdds = learned.sdOdds;
     let moved = learned.context;
     if (after) {
-      // After a rejection: the model's first answers here, then its own answers after that many
+      // After a rejection: the model's first answers here, lowered by what the rejection says of
+      // the case for every model (`rejectionShift`), then its own answers after that many
       // rejections, after exactly those, and after those here, each bucket borrowing
-      // `priorStrength` observations from the estimate before it. What a rejection reveals is
-      // the model's own: a cheap model failing where another failed says little of a strong one.
+      // `priorStrength` observations from the estimate before it.
       const k = this.options.priorStrength;
       const counts = this.buckets.get(model.id);
       const now = this.now();
+      const shift = this.rejectionShift(path[1], path[2], model.id);
+      if (shift !== 0) {
+        p = logistic(logit(p) + shift);
+        if (Math.abs(shift) >= NOTABLE_SHIFT) moved = { bucket: path[2], shift, everyModel: true };
+      }
       let parent: Counts | undefined;
       let own = 0;
       for (const key of path.slice(1)) {
@@ -461,6 +479,7 @@ export class Learner implements AcceptanceEstimator {
   reset(): void {
     this.buckets.clear();
     this.leaves.clear();
+    this.afterLeaves.clear();
     this.requests.clear();
     this.joint.clear();
     this.changed();
@@ -494,6 +513,7 @@ export class Learner implements AcceptanceEstimator {
     }
     this.buckets.clear();
     this.leaves.clear();
+    this.afterLeaves.clear();
     this.requests.clear();
     this.joint.clear();
     const read = (counts: Record<string, LearningState['models'][string][string]>) => {
@@ -508,11 +528,16 @@ export class Learner implements AcceptanceEstimator {
       // Before version 3 only the nested buckets were kept: a leaf's own answers are its bucket's
       // less those of the buckets one fact finer (near, as buckets decay with their own updates).
       for (const [modelId, counts] of this.buckets) {
-        const leaves = leavesOf(counts);
+        const leaves = ownAnswers(counts, (key) => key !== '*' && !isAfterRejection(key));
         if (leaves.size > 0) this.leaves.set(modelId, leaves);
       }
     }
     for (const [modelId, leaves] of this.leaves) for (const [leaf, c] of leaves) this.joint.setRow(modelId, leaf, c, this.rowPrior(modelId, leaf));
+    // Answers after rejections are not saved by leaf: each is its bucket's less the buckets one fact finer.
+    for (const [modelId, counts] of this.buckets) {
+      const after = ownAnswers(counts, (key) => key.startsWith('after=') && key.includes('|'));
+      if (after.size > 0) this.afterLeaves.set(modelId, after);
+    }
     // A request saved before its cost was learned is not charged again after a restart: its cost went in with it.
     for (const [id, modelId, keys, reward] of parsed.data.requests) this.requests.set(id, { modelId, keys, reward: reward ?? undefined, costed: true });
     this.changed();
@@ -532,12 +557,82 @@ export class Learner implements AcceptanceEstimator {
     };
     const buckets = this.countsOf(this.buckets, pending.modelId);
     for (const key of pending.keys) apply(buckets, key);
+    const leaf = pending.keys[pending.keys.length - 1];
     if (pending.keys[0] === '*') {
-      const leaf = pending.keys[pending.keys.length - 1];
       const c = apply(this.countsOf(this.leaves, pending.modelId), leaf);
       this.joint.setRow(pending.modelId, leaf, c, this.rowPrior(pending.modelId, leaf));
+    } else {
+      apply(this.countsOf(this.afterLeaves, pending.modelId), leaf);
     }
     this.changed();
+  }
+
+  /**
+   * How much a rejection lowers every model's log-odds, from the other models' answers after the
+   * same rejections against their first-answer estimates in the same contexts: cases that defeat
+   * one model often defeat the next (after GPT-5 mini fails on SWE-bench, every other model's odds
+   * fall about ×0.27), whichever model answers next. After exactly these rejections, held to the
+   * shift after as many rejections (of any models), held to none.
+   */
+  private rejectionShift(depthKey: string, afterKey: string, exclude: string): number {
+    const id = `${exclude}\u0000${afterKey}`;
+    let shift = this.shifts.get(id);
+    if (shift === undefined) {
+      const index = this.answersAfterRejections();
+      const tau = this.tau();
+      const depth = this.fitShift(index.get(depthKey) ?? [], exclude, 0, tau);
+      shift = this.fitShift(index.get(afterKey) ?? [], exclude, depth, tau);
+      this.shifts.set(id, shift);
+    }
+    return shift;
+  }
+
+  /**
+   * Every model's answers after rejections, each once at its finest bucket, with the log-odds its
+   * first answers there would have: by rejected set (`after=…`) and by number of rejections (`depth=N`).
+   */
+  private answersAfterRejections(): Map<string, AnswersAfter[]> {
+    if (this.after) return this.after;
+    const index = new Map<string, AnswersAfter[]>();
+    const now = this.now();
+    for (const [modelId, leaves] of this.afterLeaves) {
+      const model = this.models.get(modelId) ?? untagged(modelId);
+      for (const [key, raw] of leaves) {
+        const c = this.decayed(raw, now);
+        if (c.n < 0.1) continue;
+        const cut = key.indexOf('|');
+        const rejected = key.slice(0, cut);
+        const leaf = key.slice(cut + 1);
+        const base = logit(this.prior(model, contextOfBucket(leaf)).p) + this.learnedPart(modelId, ['*', ...leafKeys(leaf)]).odds;
+        const row: AnswersAfter = { model: modelId, base, s: Math.min(c.n, c.s), n: c.n };
+        for (const group of [rejected, `depth=${rejected.split('+').length}`]) {
+          const rows = index.get(group);
+          if (rows) rows.push(row);
+          else index.set(group, [row]);
+        }
+      }
+    }
+    this.after = index;
+    return index;
+  }
+
+  /** The common log-odds shift of answers against their first-answer log-odds, but `exclude`'s (prior mean and precision). */
+  private fitShift(rows: readonly AnswersAfter[], exclude: string, mean: number, precision: number): number {
+    let delta = mean;
+    for (let i = 0; i < 8; i++) {
+      let g = -precision * (delta - mean);
+      let h = precision;
+      for (const r of rows) {
+        if (r.model === exclude) continue;
+        const q = logistic(r.base + delta);
+        g += r.s - r.n * q;
+        h += r.n * q * (1 - q);
+      }
+      const step = Math.max(-2, Math.min(2, g / h));
+      delta += step;
+      if (Math.abs(step) < 1e-4) break;
+    }
+    return delta;
   }
 
   /** How many answers, of every model, a bucket has (how often its context comes up). */
@@ -569,6 +664,8 @@ export class Learner implements AcceptanceEstimator {
     this.cachedParts = 0;
     this.answers.clear();
     this.totals.clear();
+    this.shifts.clear();
+    this.after = undefined;
   }
 
   /** Precision of a prior worth `priorStrength` observations at even odds. */
@@ -595,14 +692,15 @@ export class Learner implements AcceptanceEstimator {
 }
 
 /**
- * A model's first answers by leaf, from its nested bucket counts (a state before version 3): a
- * bucket's counts less those of the buckets one fact finer, where that leaves any.
+ * A model's answers by their finest bucket, from its nested bucket counts, among the buckets
+ * `which` takes: a bucket's counts less those of the buckets one fact finer, where that leaves any
+ * (exact without discounting, near with it, as buckets decay with their own updates).
  */
-function leavesOf(buckets: ReadonlyMap<string, Counts>): Map<string, Counts> {
+function ownAnswers(buckets: ReadonlyMap<string, Counts>, which: (key: string) => boolean): Map<string, Counts> {
   const own = new Map<string, Counts>();
-  for (const [key, c] of buckets) if (key !== '*' && !isAfterRejection(key)) own.set(key, { ...c });
+  for (const [key, c] of buckets) if (which(key)) own.set(key, { ...c });
   for (const [key, c] of buckets) {
-    if (key === '*' || isAfterRejection(key)) continue;
+    if (!own.has(key)) continue;
     const parent = own.get(parentOf(key));
     if (!parent) continue;
     parent.s -= c.s;

@@ -34,8 +34,12 @@ export interface AcceptanceEstimate {
   costFactor?: number;
   /** The charges behind `costFactor` in the request's finest bucket with any. */
   costSamples?: number;
-  /** The context effect shared by every model that moved this estimate most (log-odds), for the reason. */
-  context?: { bucket: string; shift: number };
+  /**
+   * What moved this estimate most (log-odds), for the reason: a context effect shared by every
+   * model, or after a rejection the model's own answers there, or (`everyModel`) what the other
+   * models' answers after the same rejection say of the case for every model.
+   */
+  context?: { bucket: string; shift: number; everyModel?: boolean };
 }
 
 /**

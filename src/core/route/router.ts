@@ -477,12 +477,14 @@ function learnedNotes(estimate: AcceptanceEstimate): string {
     const parts = bucket.split('|');
     const odds = `odds ×${Math.exp(shift).toFixed(2)}`;
     if (parts[0].startsWith('after=') || parts[0].startsWith('depth=')) {
-      // After a rejection the learner judges each model by its own answers there.
+      // After a rejection: what it says of the case for every model, or the model's own answers there.
       const depth = Number(parts[0].slice('depth='.length));
       const after = parts[0].startsWith('after=')
         ? `after ${parts[0].slice('after='.length).split('+').join(' and ')} ${parts[0].includes('+') ? 'were' : 'was'} rejected`
         : `after ${depth} rejection${depth === 1 ? '' : 's'}`;
-      notes += `; ${after}, its own answers were ${shift < 0 ? 'accepted less often' : 'accepted more often'} than its first answers (${odds})`;
+      notes += estimate.context.everyModel
+        ? `; ${after}, the other models' answers were ${shift < 0 ? 'accepted less often' : 'accepted more often'} than their first answers, which counts for every model (${odds})`
+        : `; ${after}, its own answers were ${shift < 0 ? 'accepted less often' : 'accepted more often'} than its first answers (${odds})`;
     } else {
       notes += `; with ${parts[parts.length - 1]} it is ${shift < 0 ? 'harder' : 'easier'} for every model (${odds})`;
     }
