@@ -220,9 +220,10 @@ export class LearningStateError extends Error {
  * own record in each bucket of the path, the last two held to 0 by a spread per level learned
  * from the data. So a rare context leans on what is known of the model and of the context, and a
  * busy one speaks for itself, and no answer is counted twice. After a rejection, a
- * model starts from its first-answer estimate in the same context and is judged by its own answers
- * after that rejection (a model that often succeeds first-hand can be a poor second choice when
- * the same cases defeat both). Cost is learned the same way as acceptance, as a log factor on the
+ * model starts from its first-answer estimate in the same context, lowered by what the other
+ * models' answers after the same rejection say of such cases (`rejectionShift`), and is judged by
+ * its own answers after that rejection (a model that often succeeds first-hand can be a poor
+ * second choice when the same cases defeat both). Cost is learned the same way as acceptance, as a log factor on the
  * price-list estimate. The fit is brought up to date lazily (or by `refresh`), from where it was.
  *
  * The router reads posterior means (`estimate`) and draws (`sample`, Thompson sampling) through
