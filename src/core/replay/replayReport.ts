@@ -11,15 +11,15 @@ function ordered(result: ReplayResult): string[] {
 
 /** A plain-text table of the policies, for a terminal. */
 export function replayTable(result: ReplayResult): string {
-  const header = ['policy', 'accepted', 'cost $', 'attempts', 'quality vs strong', 'cost vs strong'];
+  const header = ['policy', 'accepted', 'cost $', 'attempts', 'quality vs strong', 'cost vs strong', 'score'];
   const rows = ordered(result).map((name) => {
     const p = result.policies[name];
-    return [name, p.quality.toFixed(1), p.cost.toFixed(2), p.attempts.toFixed(2), p.quality_vs_strong.toFixed(3), p.cost_vs_strong.toFixed(3)];
+    return [name, p.quality.toFixed(1), p.cost.toFixed(2), p.attempts.toFixed(2), p.quality_vs_strong.toFixed(3), p.cost_vs_strong.toFixed(3), p.score.toFixed(3)];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const seeds = result.learned_by_seed;
-  const spread = (key: 'quality_vs_strong' | 'cost_vs_strong') => `${Math.min(...seeds.map((s) => s[key])).toFixed(3)}–${Math.max(...seeds.map((s) => s[key])).toFixed(3)}`;
+  const spread = (key: 'quality_vs_strong' | 'cost_vs_strong' | 'score') => `${Math.min(...seeds.map((s) => s[key])).toFixed(3)}–${Math.max(...seeds.map((s) => s[key])).toFixed(3)}`;
   return [
     `${result.tasks} tasks × ${result.seeds} seed${result.seeds === 1 ? '' : 's'}, up to ${result.max_attempts} attempt${result.max_attempts === 1 ? '' : 's'} per task, strong = ${result.strong}`,
     `pool: ${result.pool.join(', ')}`,
@@ -29,7 +29,8 @@ export function replayTable(result: ReplayResult): string {
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
     '',
-    `learned over the seeds: quality vs strong ${spread('quality_vs_strong')}, cost vs strong ${spread('cost_vs_strong')}; ${(result.exploration_rate * 100).toFixed(1)}% of decisions explored`,
+    `score: accepted share − ${result.price_weight} (the price weight) × cost vs strong − ${result.attempt_penalty} per extra attempt, per task (what the router's score makes of a policy)`,
+    `learned over the seeds: quality vs strong ${spread('quality_vs_strong')}, cost vs strong ${spread('cost_vs_strong')}, score ${spread('score')}; ${(result.exploration_rate * 100).toFixed(1)}% of decisions explored`,
     `best fixed chain in hindsight (seed 1): ${result.best_chains[0]?.join(' → ') ?? 'none'}`,
     ceilingLines(result),
     '',
