@@ -118,7 +118,7 @@ const MODEL_PREFIX = 'model:';
  * the two models nearest to it in cost (one cheaper, one dearer where there are), and whether a
  * single model is at least as good at no higher cost (dominates it).
  */
-export function againstModels(point: PolicyResult, models: Record<string, PolicyResult>): { dominatedBy: string[]; lineQuality?: number; between?: [string, string] } {
+export function againstModels(point: Pick<PolicyResult, 'quality' | 'cost'>, models: Record<string, Pick<PolicyResult, 'quality' | 'cost'>>): { dominatedBy: string[]; lineQuality?: number; between?: [string, string] } {
   const entries = Object.entries(models);
   const dominatedBy = entries.filter(([, m]) => m.quality >= point.quality && m.cost <= point.cost).map(([name]) => name);
   const cheaper = entries.filter(([, m]) => m.cost <= point.cost).sort((a, b) => b[1].cost - a[1].cost)[0];
