@@ -129,7 +129,7 @@ describe('coderoute replay: policies', () => {
     assert.equal(r.models.cheap.cost, 3);
     assert.equal(r.models.cheap.quality, r.policies.always_cheapest.quality);
     // A point between two models in cost is judged against the line joining them.
-    const between = againstModels({ quality: 200, cost: 50, attempts: 1, quality_vs_strong: 0, cost_vs_strong: 0 }, r.models);
+    const between = againstModels({ quality: 200, cost: 50 }, r.models);
     assert.deepEqual(between.between, ['mid, v2', 'strong']);
     const { cheap, strong } = r.models;
     assert.deepEqual(againstModels({ ...r.models.cheap, quality: cheap.quality - 1, cost: cheap.cost + 1 }, r.models).dominatedBy, ['cheap']);
