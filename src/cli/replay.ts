@@ -62,9 +62,9 @@ export function replayCommand(positionals: string[], args: ReplayArgs): number {
     for (const { column, why } of matrix.ignoredColumns) process.stderr.write(`replay: column ${column} is not used as context: ${why}\n`);
     if (args.json) {
       const { policies, tasks, seeds } = result;
-      const { max_attempts, price_weight, attempt_penalty, features, exploration_rate, learned_by_seed, best_chains, models, context_ceiling, models_hull_at_learned_cost } = result;
+      const { max_attempts, price_weight, features, exploration_rate, learned_by_seed, best_chains, models, context_ceiling, models_hull_at_learned_cost } = result;
       process.stdout.write(
-        `${JSON.stringify({ tasks, seeds, policies, max_attempts, price_weight, attempt_penalty, features, exploration_rate, learned_by_seed, best_chains, models, context_ceiling, models_hull_at_learned_cost }, null, 2)}\n`,
+        `${JSON.stringify({ tasks, seeds, policies, max_attempts, price_weight, features, exploration_rate, learned_by_seed, best_chains, models, context_ceiling, models_hull_at_learned_cost }, null, 2)}\n`,
       );
       return 0;
     }

@@ -6,7 +6,7 @@ import { mergePolicy, type Policy } from '../policy/policy';
 import type { AcceptanceEstimate, AcceptanceEstimator, EstimateContext } from '../route/estimates';
 import type { ModelPrice } from '../route/pricing';
 import type { RouteDecision } from '../route/routeDecision';
-import { ATTEMPT_PENALTY, RouteRefusal, route, type RouteInput } from '../route/router';
+import { RouteRefusal, route, type RouteInput } from '../route/router';
 import { ReplayInputError, type OutcomeMatrix } from './outcomeMatrix';
 
 export interface ReplayOptions {
@@ -39,9 +39,10 @@ export interface PolicyResult {
   quality_vs_strong: number;
   cost_vs_strong: number;
   /**
-   * What the router's score makes of it, per task: accepted share − price weight × cost against
-   * the strong model's − the attempt penalty per extra attempt (near what the router maximises;
-   * it weighs cost against the dearest candidate of each decision).
+   * What the price weight makes of it, per task: accepted share − price weight × cost against the
+   * strong model's (near the router's score, which weighs cost against each decision's dearest
+   * candidate). Attempts are left out: how many a task gets is the replay's protocol (retry until
+   * accepted), not the policy's choice.
    */
   score: number;
 }
@@ -50,9 +51,8 @@ export interface ReplayResult {
   tasks: number;
   seeds: number;
   max_attempts: number;
-  /** The routing price weight the replay ran at (the extension's default unless given), and the attempt penalty, for `score`. */
+  /** The routing price weight the replay ran at (the extension's default unless given), for `score`. */
   price_weight: number;
-  attempt_penalty: number;
   pool: string[];
   strong: string;
   outcome_column: string;
@@ -299,7 +299,7 @@ export function runReplay(matrix: OutcomeMatrix, options: ReplayOptions): Replay
   const summarize = (tallies: Tally[]): PolicyResult => {
     const m = mean(tallies, tasks.length);
     const costVsStrong = ratio(m.cost, strong.cost);
-    const score = m.quality / tasks.length - policy.priceWeight * costVsStrong - ATTEMPT_PENALTY * (m.attempts - 1);
+    const score = m.quality / tasks.length - policy.priceWeight * costVsStrong;
     return { ...m, quality_vs_strong: ratio(m.quality, strong.quality), cost_vs_strong: costVsStrong, score: round(score, 4) };
   };
   const policies: Record<string, PolicyResult> = {};
@@ -314,7 +314,6 @@ export function runReplay(matrix: OutcomeMatrix, options: ReplayOptions): Replay
     seeds: options.seeds,
     max_attempts: options.maxAttempts,
     price_weight: policy.priceWeight,
-    attempt_penalty: ATTEMPT_PENALTY,
     pool: options.pool,
     strong: options.strong,
     outcome_column: matrix.outcomeColumn,

@@ -29,7 +29,7 @@ export function replayTable(result: ReplayResult): string {
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
     '',
-    `score: accepted share − ${result.price_weight} (the price weight) × cost vs strong − ${result.attempt_penalty} per extra attempt, per task (what the router's score makes of a policy)`,
+    `score: accepted share − ${result.price_weight} (the price weight) × cost vs strong, per task (what the router's price weight makes of a policy)`,
     `learned over the seeds: quality vs strong ${spread('quality_vs_strong')}, cost vs strong ${spread('cost_vs_strong')}, score ${spread('score')}; ${(result.exploration_rate * 100).toFixed(1)}% of decisions explored`,
     `best fixed chain in hindsight (seed 1): ${result.best_chains[0]?.join(' → ') ?? 'none'}`,
     ceilingLines(result),
