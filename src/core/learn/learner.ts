@@ -223,8 +223,9 @@ export class LearningStateError extends Error {
  * model starts from its first-answer estimate in the same context, lowered by what the other
  * models' answers after the same rejection say of such cases (`rejectionShift`), and is judged by
  * its own answers after that rejection (a model that often succeeds first-hand can be a poor
- * second choice when the same cases defeat both). Cost is learned the same way as acceptance, as a log factor on the
- * price-list estimate. The fit is brought up to date lazily (or by `refresh`), from where it was.
+ * second choice when the same cases defeat both). Cost is learned the same way as acceptance, as
+ * a log factor on the price-list estimate. The fit is brought up to date lazily (or by
+ * `refresh`), from where it was.
  *
  * The router reads posterior means (`estimate`) and draws (`sample`, Thompson sampling) through
  * the AcceptanceEstimator interface; the same code runs in the extension and in `coderoute replay`.
