@@ -95,10 +95,6 @@ export function logistic(x: number): number {
 /** Where rows end: a branch of their leaf, beside the buckets one fact finer. */
 const END = '';
 
-/** The key of one model's entry in one bucket (a row, a cell, a cached estimate). */
-export function cellId(model: string, key: string): string {
-  return `${model}\u0000${key}`;
-}
 
 /** The first-answer buckets of levels 1… that end in `leaf` (`task=a|lang=b` → `task=a`, `task=a|lang=b`). */
 export function leafKeys(leaf: string): string[] {
@@ -110,11 +106,9 @@ export function leafKeys(leaf: string): string[] {
 }
 
 export class JointFit {
-  private readonly rows = new Map<string, Row>();
   private readonly offsets = new Map<string, Param>();
   private readonly effects = new Map<string, Param>();
-  private readonly cells = new Map<string, Param>();
-  /** The same rows and cells by model, then bucket: what an estimate reads, without building keys. */
+  /** Rows and cells by model, then leaf or bucket. */
   private readonly rowsByModel = new Map<string, Map<string, Row>>();
   private readonly cellsByModel = new Map<string, Map<string, Param>>();
   /** Per level (index 0 is level 1): the precision of effects and of cells (empirical Bayes). */
@@ -135,10 +129,8 @@ export class JointFit {
 
   /** Forgets every row and value. */
   clear(): void {
-    this.rows.clear();
     this.offsets.clear();
     this.effects.clear();
-    this.cells.clear();
     this.rowsByModel.clear();
     this.cellsByModel.clear();
     this.children.clear();
@@ -151,8 +143,7 @@ export class JointFit {
 
   /** Sets a model's counts in a leaf (with the tier prior's log-odds there); the next `fit` takes them in. */
   setRow(model: string, leaf: string, counts: LeafCounts, prior: number): void {
-    const id = cellId(model, leaf);
-    const known = this.rows.get(id);
+    const known = this.rowsByModel.get(model)?.get(leaf);
     if (known) {
       known.s = Math.min(counts.s, counts.n);
       known.n = counts.n;
@@ -167,7 +158,6 @@ export class JointFit {
     }
     const keys = leafKeys(leaf);
     const row: Row = { model, s: Math.min(counts.s, counts.n), n: counts.n, lc: counts.lc, cn: counts.cn, prior, keys, params: [], eta: prior, cost: 0 };
-    this.rows.set(id, row);
     byModel(this.rowsByModel, model).set(leaf, row);
     this.dirty = true;
     let parent = '*';
@@ -223,15 +213,15 @@ export class JointFit {
     this.dirty = false;
     if (this.regroup) {
       this.regroup = false;
-      for (const param of [...this.offsets.values(), ...this.effects.values(), ...this.cells.values()]) param.rows = [];
-      for (const row of this.rows.values()) this.attach(row);
+      for (const param of [...this.offsets.values(), ...this.effects.values(), ...nested(this.cellsByModel)]) param.rows = [];
+      for (const row of nested(this.rowsByModel)) this.attach(row);
     }
     for (let round = 0; round < FIT_ROUNDS; round++) {
       this.fitPool();
       let moved = 0;
       for (const [model, offset] of this.offsets) moved = Math.max(moved, this.step(offset, this.poolExpectation(model), this.options.tau));
       for (const effect of this.effects.values()) moved = Math.max(moved, this.stepCentred(effect, this.effectPrecision));
-      for (const cell of this.cells.values()) moved = Math.max(moved, this.stepCentred(cell, this.cellPrecision));
+      for (const cells of this.cellsByModel.values()) for (const cell of cells.values()) moved = Math.max(moved, this.stepCentred(cell, this.cellPrecision));
       this.fitSpreads();
       if (moved < FIT_TOLERANCE) break;
     }
@@ -290,15 +280,9 @@ export class JointFit {
     return param;
   }
 
-  /** A model's cell in a bucket, in both indexes. */
+  /** A model's cell in a bucket. */
   private cellOf(model: string, key: string, level: number): Param {
-    const id = cellId(model, key);
-    let cell = this.cells.get(id);
-    if (!cell) {
-      cell = this.paramOf(this.cells, id, level);
-      byModel(this.cellsByModel, model).set(key, cell);
-    }
-    return cell;
+    return this.paramOf(byModel(this.cellsByModel, model), key, level);
   }
 
   /** A step for an effect or a cell: centred at 0, with its level's precision. */
@@ -388,19 +372,21 @@ export class JointFit {
    */
   private fitSpreads(): void {
     const worth = 4 * this.options.tau;
-    const update = (params: Map<string, Param>, precisions: number[]) => {
+    const update = (groups: Iterable<Map<string, Param>>, precisions: number[]) => {
       const sums: { squares: number; count: number }[] = [];
-      for (const param of params.values()) {
-        const sum = (sums[param.level - 1] ??= { squares: worth / this.options.tau, count: worth });
-        sum.squares += param.value * param.value + 1 / param.info;
-        sum.count += 1;
+      for (const params of groups) {
+        for (const param of params.values()) {
+          const sum = (sums[param.level - 1] ??= { squares: worth / this.options.tau, count: worth });
+          sum.squares += param.value * param.value + 1 / param.info;
+          sum.count += 1;
+        }
       }
       sums.forEach((sum, i) => {
         if (sum) precisions[i] = sum.count / sum.squares;
       });
     };
-    update(this.effects, this.effectPrecision);
-    update(this.cells, this.cellPrecision);
+    update([this.effects], this.effectPrecision);
+    update(this.cellsByModel.values(), this.cellPrecision);
   }
 }
 
@@ -412,4 +398,9 @@ function byModel<T>(index: Map<string, Map<string, T>>, model: string): Map<stri
     index.set(model, entries);
   }
   return entries;
+}
+
+/** Every entry of every model. */
+function* nested<T>(index: Map<string, Map<string, T>>): Generator<T> {
+  for (const entries of index.values()) yield* entries.values();
 }

@@ -479,11 +479,7 @@ export class Learner implements AcceptanceEstimator {
 
   /** Forgets everything learned. */
   reset(): void {
-    this.buckets.clear();
-    this.leaves.clear();
-    this.afterLeaves.clear();
-    this.requests.clear();
-    this.joint.clear();
+    this.forget();
     this.changed();
   }
 
@@ -513,11 +509,7 @@ export class Learner implements AcceptanceEstimator {
       const first = parsed.error.issues[0];
       throw new LearningStateError(`not a CodeRoute learning state (${first ? `${first.path.join('.') || 'top level'}: ${first.message}` : 'invalid'})`);
     }
-    this.buckets.clear();
-    this.leaves.clear();
-    this.afterLeaves.clear();
-    this.requests.clear();
-    this.joint.clear();
+    this.forget();
     const read = (counts: Record<string, LearningState['models'][string][string]>) => {
       const map = new Map<string, Counts>();
       for (const [key, [s, n, t, lc, cn]] of Object.entries(counts)) map.set(key, { s: Math.min(s, n), n, t, lc: lc ?? 0, cn: cn ?? 0 });
@@ -658,6 +650,15 @@ export class Learner implements AcceptanceEstimator {
   private changed(): void {
     this.clearCache();
     this.listeners.forEach((l) => l());
+  }
+
+  /** Empties the statistics, the remembered decisions and the fit (the caller announces the change). */
+  private forget(): void {
+    this.buckets.clear();
+    this.leaves.clear();
+    this.afterLeaves.clear();
+    this.requests.clear();
+    this.joint.clear();
   }
 
   /** Forgets what was derived from the statistics (estimates, answer counts, context totals). */

@@ -1,8 +1,8 @@
 import { formatUsd } from '../format/formatUsd';
-import { againstModels, type ReplayResult } from './replay';
+import { KNOWING, againstModels, type ReplayResult } from './replay';
 
 /** Policies in the order the table and the plot show them. */
-export const POLICY_ORDER = ['learned', 'router_knowing_contexts', 'always_strong', 'always_cheapest', 'random', 'best_fixed_chain_hindsight', 'oracle'];
+export const POLICY_ORDER = ['learned', KNOWING, 'always_strong', 'always_cheapest', 'random', 'best_fixed_chain_hindsight', 'oracle'];
 
 function ordered(result: ReplayResult): string[] {
   const names = Object.keys(result.policies);
@@ -84,7 +84,7 @@ function escapeXml(text: string): string {
 
 const COLORS: Record<string, string> = {
   learned: '#d9480f',
-  router_knowing_contexts: '#f59f00',
+  [KNOWING]: '#f59f00',
   always_strong: '#1c7ed6',
   always_cheapest: '#868e96',
   random: '#ae3ec9',

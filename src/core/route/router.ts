@@ -89,7 +89,7 @@ export const WARM_UP_ANSWERS = 3;
  * bad model) is tried again there, and a model that is well known, or a rare context, is not.
  * `slope`: how much the model's score moves with its acceptance (less than 1 with retries left).
  */
-export function explorationBound(estimate: AcceptanceEstimate, loss: number, slope: number): number {
+function explorationBound(estimate: AcceptanceEstimate, loss: number, slope: number): number {
   const { p } = estimate;
   const horizon = estimate.contextSamples ?? 0;
   const sdOdds = p > 0 && p < 1 ? (estimate.sd ?? 0) / (p * (1 - p)) : 0;
